@@ -1,0 +1,209 @@
+"""``EventCoder``: texts in, coded events out.
+
+text -> sentences (exact offsets) -> length-sorted token batches (long sentences as overlapping
+windows) -> one forward pass for both heads -> thresholds and BIO decoding -> results with offsets
+into the input string.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+from collections.abc import Iterable, Sequence
+from pathlib import Path
+
+import numpy as np
+import torch
+from tqdm.auto import tqdm
+from transformers import AutoTokenizer
+
+from model.events import build_events
+from model.modeling import WirecoderModel
+from model.results import Prediction, ScoredLabel, SentenceResult, SpanResult
+from model.sentences import split_sentences
+from model.spans import Word, decode_words, words_from_encoding
+from model.taxonomy import BIO_TAGS, EVENT_ONLY_SPAN_LABELS, EVENT_TYPES, SUB_EVENT_TYPES, SUB_TO_EVENT
+
+logger = logging.getLogger(__name__)
+
+
+class ModelLoadError(ValueError):
+    """A directory that does not hold a usable wirecoder model."""
+
+
+def check_model_dir(path: str | Path) -> Path:
+    """Fail early, with a message a user can act on, if ``path`` is not a wirecoder model."""
+    path = Path(path)
+    if not path.is_dir():
+        raise ModelLoadError(f"{path}: no such model directory")
+    cfg_file = path / "config.json"
+    if not cfg_file.is_file():
+        raise ModelLoadError(f"{path}: not a model directory (no config.json); train one with `wirecoder train`")
+    try:
+        cfg = json.loads(cfg_file.read_text(encoding="utf-8"))
+    except (json.JSONDecodeError, UnicodeDecodeError) as exc:
+        raise ModelLoadError(f"{cfg_file}: unreadable config ({exc})") from exc
+    if cfg.get("model_type") != "wirecoder":
+        raise ModelLoadError(
+            f"{path}: not a wirecoder model (model_type={cfg.get('model_type')!r}); "
+            "pass a directory written by `wirecoder train` (a base encoder goes to `wirecoder train --base-model`)"
+        )
+    if cfg.get("sub_event_types") != list(SUB_EVENT_TYPES):
+        raise ModelLoadError(f"{path}: the model's sub-event types differ from this wirecoder's taxonomy")
+    tags = [cfg.get("id2label", {}).get(str(i)) for i in range(len(BIO_TAGS))]
+    if tags != list(BIO_TAGS) or len(cfg.get("id2label", {})) != len(BIO_TAGS):
+        raise ModelLoadError(f"{path}: the model's span labels differ from this wirecoder's taxonomy")
+    if not any((path / f).is_file() for f in ("model.safetensors", "model.safetensors.index.json")):
+        raise ModelLoadError(f"{path}: no model.safetensors weights")
+    return path
+
+
+def default_device() -> torch.device:
+    return torch.device("cuda" if torch.cuda.is_available() else "cpu")
+
+
+class EventCoder:
+    """Codes conflict reports into ACLED event types and spans.
+
+    >>> coder = EventCoder.from_pretrained("runs/default")
+    >>> coder.predict(["Gunmen killed two farmers near Gao on Monday."])[0].events
+    """
+
+    def __init__(self, model: WirecoderModel, tokenizer, device: torch.device | str | None = None, stride: int = 32):
+        if not getattr(tokenizer, "is_fast", False):
+            raise ModelLoadError("wirecoder needs a fast tokenizer (character offsets)")
+        self.device = torch.device(device) if device is not None else default_device()
+        self.model = model.to(self.device).eval()
+        self.tokenizer = tokenizer
+        self.config = model.config
+        self.max_length = min(int(self.config.max_length), int(getattr(tokenizer, "model_max_length", 512) or 512), 512)
+        self.stride = min(stride, self.max_length // 4)
+        self.thresholds = np.asarray(self.config.thresholds, dtype=np.float32)
+        self.id2tag = [self.config.id2label[i] for i in range(len(self.config.id2label))]
+
+    @classmethod
+    def from_pretrained(cls, path: str | Path, device: torch.device | str | None = None) -> EventCoder:
+        path = check_model_dir(path)
+        model = WirecoderModel.from_pretrained(str(path))
+        tokenizer = AutoTokenizer.from_pretrained(str(path))
+        return cls(model, tokenizer, device=device)
+
+    # -- the pipeline -------------------------------------------------------------------------
+
+    def predict(
+        self,
+        texts: Sequence[str],
+        batch_size: int = 64,
+        ids: Sequence[str] | None = None,
+        split_into_sentences: bool = True,
+        show_progress: bool = False,
+    ) -> list[Prediction]:
+        """One :class:`Prediction` per input text, in input order.
+
+        ``split_into_sentences=False`` treats each text as one sentence (for pre-split data).
+        """
+        if isinstance(texts, str):
+            raise TypeError("predict takes a list of texts; wrap a single text in a list")
+        if batch_size < 1:
+            raise ValueError("batch_size must be at least 1")
+        for i, t in enumerate(texts):
+            if not isinstance(t, str):
+                raise TypeError(f"text {i} is {type(t).__name__}, not str")
+        ids = [str(i) for i in range(len(texts))] if ids is None else [str(i) for i in ids]
+        units = []  # (text index, start, end)
+        for ti, text in enumerate(texts):
+            bounds = split_sentences(text) if split_into_sentences else [(0, len(text))] if text.strip() else []
+            units.extend((ti, s, e) for s, e in bounds)
+
+        unit_out: dict[int, tuple[np.ndarray, list]] = {}
+        order = sorted(range(len(units)), key=lambda u: units[u][2] - units[u][1], reverse=True)
+        batches = [order[i : i + batch_size] for i in range(0, len(order), batch_size)]
+        for batch in tqdm(batches, desc="predict", unit="batch", disable=not show_progress):
+            unit_texts = [texts[units[u][0]][units[u][1] : units[u][2]] for u in batch]
+            for u, result in zip(batch, self._run_batch(unit_texts)):
+                unit_out[u] = result
+
+        results = [Prediction(id=ids[i], text=t) for i, t in enumerate(texts)]
+        for u, (ti, start, end) in enumerate(units):
+            probs, spans = unit_out[u]
+            self._add_sentence(results[ti], start, end, probs, spans)
+        for r in results:
+            r.event_types = _max_scores(s for sent in r.sentences for s in sent.event_types)
+            r.sub_event_types = _max_scores(s for sent in r.sentences for s in sent.sub_event_types)
+        return results
+
+    @torch.inference_mode()
+    def _run_batch(self, unit_texts: list[str]) -> list[tuple[np.ndarray, list]]:
+        enc = self.tokenizer(
+            unit_texts,
+            truncation=True,
+            max_length=self.max_length,
+            stride=self.stride,
+            return_overflowing_tokens=True,
+            return_offsets_mapping=True,
+            padding=True,
+            return_tensors="pt",
+        )
+        window_unit = enc["overflow_to_sample_mapping"].tolist()
+        inputs = {k: enc[k].to(self.device) for k in ("input_ids", "attention_mask", "token_type_ids") if k in enc}
+        out = self.model(**inputs)
+        sent_probs = torch.sigmoid(out.sentence_logits.float()).cpu().numpy()
+        tok_probs = torch.softmax(out.token_logits.float(), dim=-1)
+        tok_score, tok_tag = (t.cpu().numpy() for t in tok_probs.max(dim=-1))
+        offsets = enc["offset_mapping"].tolist()
+        n_real = enc["attention_mask"].sum(1).tolist()
+
+        # A long sentence spans several windows: its sentence scores are the max over windows, and
+        # each word takes its tag from the window where it sits farthest from an edge. A window may
+        # start inside a word; only windows holding the word's first sub-word (earliest start) count.
+        probs_by_unit: dict[int, np.ndarray] = {}
+        words_by_unit: dict[int, dict[int, list]] = {}
+        for w, u in enumerate(window_unit):
+            probs_by_unit[u] = sent_probs[w] if u not in probs_by_unit else np.maximum(probs_by_unit[u], sent_probs[w])
+            best = words_by_unit.setdefault(u, {})
+            for word in words_from_encoding(offsets[w], enc.word_ids(w), unit_texts[u]):
+                t = word.first_token
+                cand = [word.start, word.end, min(t, n_real[w] - 1 - t), self.id2tag[tok_tag[w, t]], float(tok_score[w, t])]
+                cur = best.get(word.word_id)
+                if cur is None or cand[0] < cur[0] or (cand[0] == cur[0] and cand[2] > cur[2]):
+                    cand[1] = max(cand[1], cur[1]) if cur is not None else cand[1]
+                    best[word.word_id] = cand
+                else:
+                    cur[1] = max(cur[1], cand[1])
+        results = []
+        for u in range(len(unit_texts)):
+            entries = [e for _, e in sorted(words_by_unit[u].items())]
+            words = [Word(e[0], e[1], 0) for e in entries]
+            spans = decode_words(words, [e[3] for e in entries], [e[4] for e in entries])
+            results.append((probs_by_unit[u], spans))
+        return results
+
+    def _add_sentence(self, result: Prediction, start: int, end: int, probs: np.ndarray, spans) -> None:
+        index = len(result.sentences)
+        subs = [
+            ScoredLabel(SUB_EVENT_TYPES[k], round(float(probs[k]), 4))
+            for k in np.argsort(-probs)
+            if probs[k] >= self.thresholds[k]
+        ]
+        events = {}
+        for s in subs:
+            events.setdefault(SUB_TO_EVENT[s.label], s.score)
+        event_types = [ScoredLabel(e, events[e]) for e in EVENT_TYPES if e in events]
+        event_types.sort(key=lambda x: -x.score)
+        text = result.text
+        sent_spans = [
+            SpanResult(start + s.start, start + s.end, text[start + s.start : start + s.end], s.label, round(s.score, 4), index)
+            for s in spans
+            # Triggers and casualty counts belong to events; without one they are noise.
+            if subs or s.label not in EVENT_ONLY_SPAN_LABELS
+        ]
+        result.sentences.append(SentenceResult(start, end, text[start:end], event_types, subs))
+        result.spans.extend(sent_spans)
+        result.events.extend(build_events(index, subs, sent_spans))
+
+
+def _max_scores(labels: Iterable[ScoredLabel]) -> list[ScoredLabel]:
+    best: dict[str, float] = {}
+    for lab in labels:
+        best[lab.label] = max(best.get(lab.label, 0.0), lab.score)
+    return [ScoredLabel(k, v) for k, v in sorted(best.items(), key=lambda kv: -kv[1])]

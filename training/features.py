@@ -1,0 +1,62 @@
+"""Records -> token features for the two heads (multi-hot sub-event types, BIO tags on first sub-words)."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+import datasets
+import torch
+
+from model.spans import IGNORE, tag_words, words_from_encoding
+from model.taxonomy import SUB_EVENT_TYPES
+from training.corpus import Record, Span
+
+_MODEL_INPUTS = ("input_ids", "attention_mask", "token_type_ids")
+
+
+def multi_hot(sub_event_types: Sequence[str]) -> list[float]:
+    return [1.0 if s in sub_event_types else 0.0 for s in SUB_EVENT_TYPES]
+
+
+def encode_records(records: Sequence[Record], tokenizer, label2id: dict[str, int], max_length: int) -> datasets.Dataset:
+    """A datasets.Dataset with model inputs, ``labels`` (multi-hot) and ``tag_labels`` (BIO ids)."""
+    raw = datasets.Dataset.from_dict(
+        {
+            "text": [r.text for r in records],
+            "labels": [multi_hot(r.sub_event_types) for r in records],
+            "spans": [[{"start": s.start, "end": s.end, "label": s.label} for s in r.spans] for r in records],
+        }
+    )
+
+    def encode(batch):
+        enc = tokenizer(batch["text"], truncation=True, max_length=max_length, return_offsets_mapping=True)
+        tags = []
+        for i, text in enumerate(batch["text"]):
+            words = words_from_encoding(enc["offset_mapping"][i], enc.word_ids(i), text)
+            spans = [Span(s["start"], s["end"], s["label"]) for s in batch["spans"][i]]
+            tags.append(tag_words(words, spans, label2id, len(enc["input_ids"][i])))
+        out = {k: enc[k] for k in _MODEL_INPUTS if k in enc}
+        out["tag_labels"] = tags
+        return out
+
+    return raw.map(encode, batched=True, remove_columns=["text", "spans"], desc="tokenising")
+
+
+@dataclass
+class WirecoderCollator:
+    """Pads model inputs with the tokenizer and BIO tags with -100 (ignored by the loss)."""
+
+    tokenizer: object
+
+    def __call__(self, features: list[dict]) -> dict[str, torch.Tensor]:
+        inputs = [{k: f[k] for k in _MODEL_INPUTS if k in f} for f in features]
+        batch = self.tokenizer.pad(inputs, padding=True, return_tensors="pt")
+        width = batch["input_ids"].shape[1]
+        if "tag_labels" in features[0]:
+            batch["tag_labels"] = torch.tensor(
+                [list(f["tag_labels"]) + [IGNORE] * (width - len(f["tag_labels"])) for f in features], dtype=torch.long
+            )
+        if "labels" in features[0]:
+            batch["labels"] = torch.tensor([f["labels"] for f in features], dtype=torch.float)
+        return batch

@@ -1,0 +1,192 @@
+"""``wirecoder train``: fine-tune the joint model with the Trainer, tune thresholds, save, evaluate."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import logging
+import shutil
+import shlex
+import sys
+import time
+from pathlib import Path
+
+import numpy as np
+from transformers import AutoConfig, AutoTokenizer, EvalPrediction, Trainer, set_seed
+
+from model.modeling import WirecoderModel
+from model.spans import IGNORE
+from model.taxonomy import SUB_EVENT_TYPES
+from training.arguments import DataArguments, ModelArguments, WirecoderTrainingArguments, default_base_model
+from training.corpus import corpus_files, read_records
+from training.features import WirecoderCollator, encode_records
+from training.files import atomic_write_json
+from training.metrics import load_metric
+from training.splits import assign_missing_splits, by_split
+from training.thresholds import tune_thresholds
+
+logger = logging.getLogger(__name__)
+
+
+class BaseModelError(ValueError):
+    """A --base-model that is not a usable encoder directory."""
+
+
+def load_base_encoder(path: str, **config_kwargs) -> tuple[WirecoderModel, object]:
+    """A fresh wirecoder model on top of a local encoder, and its (fast) tokenizer."""
+    p = Path(path)
+    if not p.is_dir():
+        raise BaseModelError(f"--base-model {path}: no such directory")
+    if not (p / "config.json").is_file():
+        raise BaseModelError(f"--base-model {path}: not a Hugging Face model directory (no config.json)")
+    try:
+        cfg = AutoConfig.from_pretrained(str(p))
+    except (ValueError, OSError, KeyError) as exc:
+        raise BaseModelError(f"--base-model {path}: unreadable config ({exc})") from exc
+    if cfg.model_type == "wirecoder":
+        raise BaseModelError(f"--base-model {path}: this is a trained wirecoder model, not a base encoder")
+    if getattr(cfg, "is_encoder_decoder", False) or getattr(cfg, "is_decoder", False) or not hasattr(cfg, "hidden_size"):
+        raise BaseModelError(f"--base-model {path}: {cfg.model_type} is not an encoder model")
+    try:
+        tokenizer = AutoTokenizer.from_pretrained(str(p))
+    except (ValueError, OSError) as exc:
+        raise BaseModelError(f"--base-model {path}: no usable tokenizer ({exc})") from exc
+    if not getattr(tokenizer, "is_fast", False):
+        raise BaseModelError(f"--base-model {path}: needs a fast tokenizer (tokenizer.json) for character offsets")
+    try:
+        model = WirecoderModel.from_encoder(str(p), **config_kwargs)
+    except (ValueError, OSError) as exc:
+        raise BaseModelError(f"--base-model {path}: cannot load the encoder ({exc})") from exc
+    return model, tokenizer
+
+
+def corpus_version(paths: list[str]) -> str:
+    """A short content hash of the training sources, recorded in the model config and card."""
+    h = hashlib.sha256()
+    for p in paths:
+        for f in corpus_files(p):
+            h.update(f.name.encode())
+            h.update(f.read_bytes())
+    return "sha256:" + h.hexdigest()[:12]
+
+
+def make_compute_metrics(id2label: dict[int, str]):
+    span_f1, multilabel_f1 = load_metric("span_f1"), load_metric("multilabel_f1")
+
+    def compute_metrics(p: EvalPrediction) -> dict[str, float]:
+        sent_logits, tag_ids = p.predictions
+        labels, tag_labels = p.label_ids
+        pred = (1 / (1 + np.exp(-sent_logits)) >= 0.5).astype(int)
+        sent = multilabel_f1.compute(predictions=pred, references=labels.astype(int), label_names=list(SUB_EVENT_TYPES))
+        refs, preds = [], []
+        for row_pred, row_gold in zip(tag_ids, tag_labels):
+            keep = row_gold != IGNORE
+            refs.append([id2label[int(t)] for t in row_gold[keep]])
+            preds.append([id2label[int(t)] for t in row_pred[keep]])
+        spans = span_f1.compute(predictions=preds, references=refs)
+        return {
+            "sub_event_micro_f1": sent["micro_f1"],
+            "sub_event_macro_f1": sent["macro_f1"],
+            "span_f1": spans["f1"],
+            "combined_f1": (sent["micro_f1"] + spans["f1"]) / 2,
+        }
+
+    return compute_metrics
+
+
+def _argmax_tags(logits, labels):
+    # Keep only what the metrics need: token logits are large and would pile up over the eval set.
+    sent_logits, token_logits = logits
+    return sent_logits, token_logits.argmax(dim=-1)
+
+
+def _finalise_output_dir(out: Path, args: WirecoderTrainingArguments) -> None:
+    """The delivered model holds no pickles: Trainer's training_args.bin becomes JSON; checkpoints
+    (which carry pickled optimizer state for resuming) go once training has finished."""
+    (out / "training_args.bin").unlink(missing_ok=True)
+    atomic_write_json(out / "training_args.json", json.loads(args.to_json_string()))
+    if not args.keep_checkpoints:
+        for ckpt in out.glob("checkpoint-*"):
+            shutil.rmtree(ckpt, ignore_errors=True)
+
+
+def run_training(model_args: ModelArguments, data_args: DataArguments, args: WirecoderTrainingArguments) -> dict:
+    started = time.time()
+    set_seed(args.seed)
+    records = read_records(data_args.data)
+    assign_missing_splits(records, data_args.dev_fraction, data_args.test_fraction)
+    splits = by_split(records)
+    if not splits["train"]:
+        raise ValueError("no training sentences: every report is in dev or test")
+    if not splits["dev"]:
+        raise ValueError("no dev sentences: the best checkpoint and the thresholds are chosen on dev")
+    logger.info("sentences: train %d, dev %d, test %d", *(len(splits[s]) for s in ("train", "dev", "test")))
+
+    base = model_args.base_model or default_base_model()
+    version = corpus_version(data_args.data)
+    model, tokenizer = load_base_encoder(
+        base,
+        max_length=max(model_args.max_length, 256),
+        sentence_loss_weight=model_args.sentence_loss_weight,
+        token_loss_weight=model_args.token_loss_weight,
+        classifier_dropout=model_args.classifier_dropout,
+        corpus_version=version,
+    )
+    label2id = model.config.label2id
+    train_ds = encode_records(splits["train"], tokenizer, label2id, model_args.max_length)
+    dev_ds = encode_records(splits["dev"], tokenizer, label2id, model_args.max_length)
+
+    args.label_names = ["labels", "tag_labels"]
+    args.remove_unused_columns = False
+    trainer = Trainer(
+        model=model,
+        args=args,
+        train_dataset=train_ds,
+        eval_dataset=dev_ds,
+        data_collator=WirecoderCollator(tokenizer),
+        processing_class=tokenizer,
+        compute_metrics=make_compute_metrics(model.config.id2label),
+        preprocess_logits_for_metrics=_argmax_tags,
+    )
+    trainer.train(resume_from_checkpoint=args.resume_from_checkpoint)
+
+    # Thresholds of the multi-label head, tuned on dev with the best checkpoint (already loaded).
+    dev_pred = trainer.predict(dev_ds)
+    dev_probs = 1 / (1 + np.exp(-dev_pred.predictions[0]))
+    thresholds = tune_thresholds(dev_probs, np.asarray(dev_ds["labels"], dtype=int))
+    trainer.model.config.thresholds = [float(t) for t in thresholds]
+    trainer.model.config.base_model_name = Path(base).name
+
+    out = Path(args.output_dir)
+    trainer.save_model(str(out))  # save_pretrained: safetensors + config.json with both label maps
+    tokenizer.save_pretrained(str(out))
+    _finalise_output_dir(out, args)
+    train_seconds = time.time() - started
+
+    summary = {
+        "command": "wirecoder train " + " ".join(shlex.quote(a) for a in sys.argv[2:]),
+        "base_model": base,
+        "corpus_version": version,
+        "sentences": {s: len(v) for s, v in splits.items()},
+        "train_seconds": round(train_seconds, 1),
+        "best_dev_combined_f1": trainer.state.best_metric,
+        "thresholds": dict(zip(SUB_EVENT_TYPES, trainer.model.config.thresholds)),
+        "log_history": trainer.state.log_history,
+    }
+    from training.plots import plot_training_curve
+
+    plot_training_curve(trainer.state.log_history, out / "training_curve.png")
+
+    if data_args.evaluate_after_training and splits["test"]:
+        from model.predictor import EventCoder
+        from training.evaluation import evaluate_all
+
+        coder = EventCoder(trainer.model, tokenizer)
+        summary["test"] = evaluate_all(coder, splits["test"], splits["train"], out, batch_size=args.per_device_eval_batch_size)
+    atomic_write_json(out / "metrics.json", summary)
+
+    from training.model_card import write_model_card
+
+    write_model_card(out, summary, trainer.model.config)
+    logger.info("model, metrics.json, training_curve.png and README.md written to %s", out)
+    return summary
