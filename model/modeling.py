@@ -110,9 +110,12 @@ class WirecoderModel(PreTrainedModel):
         if labels is not None or tag_labels is not None:
             loss = sentence_logits.new_zeros(())
             if labels is not None:
-                loss = loss + self.config.sentence_loss_weight * nn.functional.binary_cross_entropy_with_logits(
-                    sentence_logits, labels.to(sentence_logits.dtype)
+                # Summed over classes, averaged over sentences: a mean over 25 mostly-negative classes
+                # would shrink this head's gradient 25-fold next to the token loss, and it stalls.
+                bce = nn.functional.binary_cross_entropy_with_logits(
+                    sentence_logits, labels.to(sentence_logits.dtype), reduction="none"
                 )
+                loss = loss + self.config.sentence_loss_weight * bce.sum(-1).mean()
             if tag_labels is not None:
                 loss = loss + self.config.token_loss_weight * nn.functional.cross_entropy(
                     token_logits.flatten(0, 1), tag_labels.flatten(), ignore_index=-100

@@ -82,11 +82,28 @@ class EventCoder:
         self.id2tag = [self.config.id2label[i] for i in range(len(self.config.id2label))]
 
     @classmethod
-    def from_pretrained(cls, path: str | Path, device: torch.device | str | None = None) -> EventCoder:
+    def from_pretrained(cls, path: str | Path, device: torch.device | str | None = None, quantize: bool = False) -> EventCoder:
+        """Load a directory written by ``wirecoder train``.
+
+        ``quantize=True`` runs the encoder's linear layers in int8 (CPU only): about 3x faster on a
+        laptop CPU, at a small measured accuracy cost (see the README's speed section).
+        """
         path = check_model_dir(path)
         model = WirecoderModel.from_pretrained(str(path))
         tokenizer = AutoTokenizer.from_pretrained(str(path))
-        return cls(model, tokenizer, device=device)
+        coder = cls(model, tokenizer, device=device)
+        if quantize:
+            coder.quantize()
+        return coder
+
+    def quantize(self) -> EventCoder:
+        """Dynamic int8 quantization of the encoder's Linear layers; the heads stay in fp32."""
+        if self.device.type != "cpu":
+            raise ValueError("int8 quantization runs on the CPU only; load the model with device='cpu'")
+        from torch.ao.quantization import quantize_dynamic
+
+        self.model.encoder = quantize_dynamic(self.model.encoder, {torch.nn.Linear}, dtype=torch.qint8)
+        return self
 
     # -- the pipeline -------------------------------------------------------------------------
 

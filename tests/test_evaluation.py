@@ -36,3 +36,12 @@ def test_event_confusion_counts_hits_misses_and_false_alarms():
     assert cm[i("Riots"), i("Protests")] == 1
     assert cm[i("none"), i("Battles")] == 1
     assert cm.sum() == 3 and isinstance(cm, np.ndarray)
+
+
+def test_overlap_scores_credit_wider_or_narrower_spans_of_the_same_label():
+    r = rec("The Kurdish YPG shelled Afrin.", ["Shelling/artillery/missile attack"], [Span(0, 15, "ACTOR"), Span(24, 29, "LOCATION")])
+    s = score([r], [["Shelling/artillery/missile attack"]], [[Span(4, 15, "ACTOR"), Span(24, 29, "TARGET")]])
+    assert s["spans"]["f1"] == 0.0  # strict: no exact match
+    ov = s["spans_overlap"]
+    assert ov["per_label"]["ACTOR"]["recall"] == 1.0 and ov["per_label"]["LOCATION"]["recall"] == 0.0
+    assert ov["precision"] == 0.5 and ov["recall"] == 0.5

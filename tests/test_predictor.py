@@ -133,3 +133,21 @@ def test_a_model_with_other_labels_is_refused(tmp_path, tiny_coder):
     (tmp_path / "config.json").write_text(json.dumps(cfg))
     with pytest.raises(ModelLoadError, match="sub-event types differ"):
         EventCoder.from_pretrained(tmp_path)
+
+
+def test_int8_quantized_coder_keeps_sentences_and_offsets(tiny_encoder_dir):
+    from transformers import AutoTokenizer
+
+    from model.modeling import WirecoderModel
+
+    torch.manual_seed(0)
+    model = WirecoderModel.from_encoder(str(tiny_encoder_dir), max_length=128)
+    fp32 = EventCoder(model, AutoTokenizer.from_pretrained(str(tiny_encoder_dir)), device="cpu")
+    a = fp32.predict([REPORT])[0]
+    import copy
+
+    q = copy.deepcopy(fp32).quantize()
+    assert not isinstance(q.model.encoder.encoder.layer[0].attention.self.query, torch.nn.Linear)
+    b = q.predict([REPORT])[0]
+    assert [s.text for s in b.sentences] == [s.text for s in a.sentences]
+    assert all(REPORT[s.start:s.end] == s.text for s in b.spans)

@@ -53,7 +53,7 @@ class WirecoderTrainingArguments(TrainingArguments):
 
     output_dir: str = field(default="runs/default", metadata={"help": "where the model, metrics and card go"})
     num_train_epochs: float = field(default=10.0, metadata={"help": "training epochs"})
-    learning_rate: float = field(default=1e-4, metadata={"help": "peak learning rate"})
+    learning_rate: float = field(default=1.5e-4, metadata={"help": "peak learning rate"})
     per_device_train_batch_size: int = field(default=16, metadata={"help": "training batch size"})
     per_device_eval_batch_size: int = field(default=64, metadata={"help": "evaluation batch size"})
     warmup_steps: float = field(default=0.1, metadata={"help": "warm-up steps (a float below 1 is a share of all steps)"})
@@ -67,6 +67,9 @@ class WirecoderTrainingArguments(TrainingArguments):
     logging_strategy: str = field(default="epoch", metadata={"help": "when to log the training loss"})
     report_to: None | str | list[str] = field(default="none", metadata={"help": "experiment trackers (none: offline)"})
     train_sampling_strategy: str = field(default="group_by_length", metadata={"help": "batch sentences of similar length"})
+    head_lr_multiplier: float = field(
+        default=10.0, metadata={"help": "learning rate of the two new heads relative to the pre-trained encoder's"}
+    )
     keep_checkpoints: bool = field(
         default=False, metadata={"help": "keep checkpoint-* folders after a successful run (they let --resume_from_checkpoint continue)"}
     )

@@ -6,6 +6,7 @@ import argparse
 import json
 import logging
 import sys
+from pathlib import Path
 
 logger = logging.getLogger("wirecoder")
 
@@ -14,7 +15,11 @@ USAGE = """usage: wirecoder <command> [options]
 commands:
   train        fine-tune a model (defaults: shipped corpus, all-MiniLM-L6-v2)
   evaluate     score a trained model against the test split, with the baseline
+  predict      code reports (jsonl, csv, txt, a folder or stdin) into jsonl, csv, acled or html
   data check   validate a corpus and print its statistics
+  data import  convert ACLED CSV, CoNLL/BIO, Label Studio or JSONL data to wirecoder JSONL records
+  data export-labelstudio
+               write Label Studio tasks with the model's predictions as pre-annotations
 
 Run `wirecoder <command> --help` for the options of a command."""
 
@@ -43,9 +48,53 @@ def _evaluate(argv: list[str]) -> int:
     p.add_argument("--output-dir", required=True, help="where evaluation.json, evaluation.txt and the PNG go")
     p.add_argument("--batch-size", type=int, default=64)
     p.add_argument("--baseline-data", action="append", help="train split for the baseline (default: the shipped corpus)")
+    p.add_argument("--label-map", help="JSON map of the data's span labels to ours (label, list of labels, or null); "
+                   "only the labels the data has are scored")
     args = p.parse_args(argv)
-    result = run_evaluation(args.model, args.data, args.output_dir, args.batch_size, args.baseline_data)
+    result = run_evaluation(args.model, args.data, args.output_dir, args.batch_size, args.baseline_data, args.label_map)
     print(format_report(result))
+    return 0
+
+
+def _predict(argv: list[str]) -> int:
+    from model.batch_predict import RecordError, run_predict
+    from model.predictor import EventCoder
+    from model.readers import read_inputs
+    from model.writers import FORMATS, text_summary
+
+    p = argparse.ArgumentParser(prog="wirecoder predict", description="Code reports with a trained model.")
+    p.add_argument("input", help=".jsonl (text, optional id), .csv (--text-column), .txt (one document; --lines: one per line), "
+                   "a folder of .txt files, or - for stdin (JSONL, or text lines with --lines)")
+    p.add_argument("--model", required=True, help="a directory written by `wirecoder train`")
+    p.add_argument("-o", "--output", help="output file (default: stdout)")
+    p.add_argument("--format", choices=FORMATS, help="output format (default: from the output's extension, else jsonl)")
+    p.add_argument("--text-column", default="text", help="CSV column holding the text")
+    p.add_argument("--id-column", default="id", help="CSV column holding the document id")
+    p.add_argument("--lines", action="store_true", help="one document per line of a text input")
+    p.add_argument("--batch-size", type=int, default=64, help="sentences per forward pass")
+    p.add_argument("--chunk-size", type=int, default=256, help="documents read, coded and written at a time")
+    p.add_argument("--resume", action="store_true", help="continue an interrupted run writing to the same -o file")
+    p.add_argument("--strict", action="store_true", help="stop at the first bad input record")
+    p.add_argument("--summary", action="store_true", help="print a short human-readable summary of each document")
+    p.add_argument("--device", default=None, help="cpu, cuda, cuda:1 ... (default: cuda when available)")
+    p.add_argument("--int8", action="store_true", help="int8 encoder on the CPU: about 3x faster, slightly less accurate")
+    args = p.parse_args(argv)
+    fmt = args.format or {".csv": "csv", ".html": "html", ".htm": "html"}.get(Path(args.output).suffix if args.output else "", "jsonl")
+    coder = EventCoder.from_pretrained(args.model, device="cpu" if args.int8 else args.device, quantize=args.int8)
+    summary_stream = sys.stdout if args.output else sys.stderr
+    on_pred = (lambda pred: print(text_summary(pred), file=summary_stream)) if args.summary else None
+    docs = read_inputs(args.input, lines=args.lines, text_column=args.text_column, id_column=args.id_column)
+    try:
+        stats = run_predict(coder, docs, args.output, fmt, args.batch_size, args.chunk_size, args.resume, args.strict,
+                            show_progress=True, on_prediction=on_pred)
+    except RecordError as exc:
+        print(f"wirecoder: error: {exc} (--strict)", file=sys.stderr)
+        return 1
+    if stats.already_complete:
+        print(f"{args.output} is already complete; nothing to resume", file=sys.stderr)
+    elif args.output:
+        print(f"{stats.written} documents coded into {args.output} ({fmt}); {stats.errors} bad records"
+              + (f"; resumed after {stats.resumed_from}" if stats.resumed_from else ""), file=sys.stderr)
     return 0
 
 
@@ -67,7 +116,11 @@ def _data_check(argv: list[str]) -> int:
     return 0
 
 
-COMMANDS = {"train": _train, "evaluate": _evaluate, ("data", "check"): _data_check}
+COMMANDS = {"train": _train, "evaluate": _evaluate, "predict": _predict, ("data", "check"): _data_check,
+            # Imported lazily (like every handler's dependencies) so `wirecoder --help` stays fast.
+            ("data", "import"): lambda argv: __import__("training.data_commands", fromlist=["*"]).import_main(argv),
+            ("data", "export-labelstudio"):
+                lambda argv: __import__("training.data_commands", fromlist=["*"]).export_labelstudio_main(argv)}
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -233,8 +233,20 @@ def corpus_files(path: Path | str) -> list[Path]:
     return [path]
 
 
-def validate(records: Sequence[Record], *, require_split: bool = False) -> None:
-    """Check everything training relies on; raise CorpusError at the first problem."""
+def validate(
+    records: Sequence[Record],
+    *,
+    require_split: bool = False,
+    span_labels: Iterable[str] = SPAN_LABELS,
+    allow_repeated_text: bool = False,
+    event_only_rule: bool = True,
+) -> None:
+    """Check everything training relies on; raise CorpusError at the first problem.
+
+    Foreign evaluation data (see training/label_map.py) is checked with its own ``span_labels``,
+    may repeat sentences, and need not follow the event-only span rule.
+    """
+    allowed = set(span_labels)
     seen_ids: dict[str, str] = {}
     seen_text: dict[str, str] = {}
     doc_split: dict[str, tuple[str | None, str]] = {}
@@ -246,7 +258,7 @@ def validate(records: Sequence[Record], *, require_split: bool = False) -> None:
             raise CorpusError(f"{where}: duplicate id {r.id!r} (first at {seen_ids[r.id]})")
         seen_ids[r.id] = where
         key = " ".join(r.text.split()).lower()
-        if key in seen_text:
+        if key in seen_text and not allow_repeated_text:
             raise CorpusError(f"{where}: duplicate sentence (first at {seen_text[key]}): {r.text!r}")
         seen_text[key] = where
         if r.split is not None and r.split not in SPLITS:
@@ -262,7 +274,7 @@ def validate(records: Sequence[Record], *, require_split: bool = False) -> None:
         doc_split.setdefault(r.doc_id, (r.split, where))
         prev_end = -1
         for s in sorted(r.spans, key=lambda s: (s.start, s.end)):
-            if s.label not in SPAN_LABELS:
+            if s.label not in allowed:
                 raise CorpusError(f"{where}: unknown span label {s.label!r}")
             if not (0 <= s.start < s.end <= len(r.text)):
                 raise CorpusError(f"{where}: span {s.start}-{s.end} is out of range for a text of {len(r.text)} characters")
@@ -272,7 +284,7 @@ def validate(records: Sequence[Record], *, require_split: bool = False) -> None:
             if s.start < prev_end:
                 raise CorpusError(f"{where}: overlapping spans at {s.start}-{s.end} ({s.label})")
             prev_end = s.end
-            if not r.sub_event_types and s.label in EVENT_ONLY_SPAN_LABELS:
+            if event_only_rule and not r.sub_event_types and s.label in EVENT_ONLY_SPAN_LABELS:
                 raise CorpusError(f"{where}: {s.label} span {piece!r} in a sentence labelled with no event")
 
 

@@ -12,6 +12,7 @@ import time
 from pathlib import Path
 
 import numpy as np
+import torch
 from transformers import AutoConfig, AutoTokenizer, EvalPrediction, Trainer, set_seed
 
 from model.modeling import WirecoderModel
@@ -110,6 +111,39 @@ def _finalise_output_dir(out: Path, args: WirecoderTrainingArguments) -> None:
             shutil.rmtree(ckpt, ignore_errors=True)
 
 
+def init_sentence_bias(model: WirecoderModel, labels: np.ndarray) -> None:
+    """Start each sub-event logit at its training prior (log-odds), so early steps learn to tell
+    classes apart instead of spending an epoch learning that most sentences are negative."""
+    prior = np.clip(labels.mean(0), 1e-3, 0.5)
+    with torch.no_grad():
+        model.sentence_head.bias.copy_(torch.as_tensor(np.log(prior / (1 - prior)), dtype=model.sentence_head.bias.dtype))
+
+
+def make_optimizer(model: WirecoderModel, args: WirecoderTrainingArguments) -> torch.optim.Optimizer:
+    """AdamW with the fresh heads on a higher learning rate than the pre-trained encoder; no weight
+    decay on biases and norms. The Trainer's scheduler scales both groups alike."""
+    groups: dict[tuple[bool, bool], list] = {}
+    for name, p in model.named_parameters():
+        if not p.requires_grad:
+            continue
+        is_head = not name.startswith("encoder.")
+        decay = p.dim() > 1
+        groups.setdefault((is_head, decay), []).append(p)
+    return torch.optim.AdamW(
+        [
+            {
+                "params": params,
+                "lr": args.learning_rate * (args.head_lr_multiplier if is_head else 1.0),
+                "weight_decay": args.weight_decay if decay else 0.0,
+            }
+            for (is_head, decay), params in groups.items()
+        ],
+        lr=args.learning_rate,
+        betas=(args.adam_beta1, args.adam_beta2),
+        eps=args.adam_epsilon,
+    )
+
+
 def run_training(model_args: ModelArguments, data_args: DataArguments, args: WirecoderTrainingArguments) -> dict:
     started = time.time()
     set_seed(args.seed)
@@ -136,6 +170,7 @@ def run_training(model_args: ModelArguments, data_args: DataArguments, args: Wir
     train_ds = encode_records(splits["train"], tokenizer, label2id, model_args.max_length)
     dev_ds = encode_records(splits["dev"], tokenizer, label2id, model_args.max_length)
 
+    init_sentence_bias(model, np.asarray(train_ds["labels"]))
     args.label_names = ["labels", "tag_labels"]
     args.remove_unused_columns = False
     trainer = Trainer(
@@ -147,6 +182,7 @@ def run_training(model_args: ModelArguments, data_args: DataArguments, args: Wir
         processing_class=tokenizer,
         compute_metrics=make_compute_metrics(model.config.id2label),
         preprocess_logits_for_metrics=_argmax_tags,
+        optimizers=(make_optimizer(model, args), None),
     )
     trainer.train(resume_from_checkpoint=args.resume_from_checkpoint)
 
@@ -166,6 +202,8 @@ def run_training(model_args: ModelArguments, data_args: DataArguments, args: Wir
     summary = {
         "command": "wirecoder train " + " ".join(shlex.quote(a) for a in sys.argv[2:]),
         "base_model": base,
+        # The model card names the weights, not this machine's path to them.
+        "base_model_id": "sentence-transformers/all-MiniLM-L6-v2" if model_args.base_model is None else Path(base).name,
         "corpus_version": version,
         "sentences": {s: len(v) for s, v in splits.items()},
         "train_seconds": round(train_seconds, 1),

@@ -1,0 +1,143 @@
+"""Inference speed, measured as ratios within one run (machines are noisy; absolute numbers are not).
+
+Compares, on the same texts:
+* ``EventCoder.predict`` — one forward pass for both heads, length-sorted dynamic batches;
+* the naive way — transformers ``pipeline("token-classification")`` and
+  ``pipeline("text-classification")`` called one text at a time, with models of the same size built
+  from the same encoder.
+Also reports the share of this machine's measured fp32 matmul peak that ``predict`` reaches.
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+from collections import defaultdict
+
+import torch
+from transformers import AutoModelForSequenceClassification, AutoModelForTokenClassification, AutoTokenizer, pipeline
+
+from model.modeling import WirecoderModel
+from model.predictor import EventCoder
+from model.taxonomy import BIO_TAGS, SUB_EVENT_TYPES
+from training.corpus import CORPUS_DIR, read_records
+
+logger = logging.getLogger(__name__)
+
+
+def corpus_texts(unit: str = "reports", limit: int | None = None) -> list[str]:
+    """Texts from the shipped corpus's test split: whole reports, or single sentences (the shape of
+    monitor bulletins, ACLED notes and spreadsheet rows)."""
+    if unit not in ("reports", "sentences"):
+        raise ValueError("unit must be 'reports' or 'sentences'")
+    test = [r for r in read_records(CORPUS_DIR) if r.split == "test"]
+    if unit == "sentences":
+        texts = [r.text for r in test]
+    else:
+        by_doc: dict[str, list[str]] = defaultdict(list)
+        for r in test:
+            by_doc[r.doc_id].append(r.text)
+        texts = [" ".join(s) for s in by_doc.values()]
+    return texts[:limit] if limit else texts
+
+
+def matmul_peak_flops(n: int = 1024, repeats: int = 20) -> float:
+    """fp32 FLOP/s of a large square matmul on this machine and thread count: the practical peak."""
+    a, b = torch.randn(n, n), torch.randn(n, n)
+    for _ in range(3):
+        a @ b
+    start = time.perf_counter()
+    for _ in range(repeats):
+        a @ b
+    return 2 * n**3 * repeats / (time.perf_counter() - start)
+
+
+def encoder_flops(model: WirecoderModel, token_counts: list[int]) -> float:
+    """Useful forward FLOPs: 2 per non-embedding weight per token, plus attention's QK^T and AV."""
+    enc = model.config.encoder_config
+    weights = sum(p.numel() for n, p in model.named_parameters() if "embeddings" not in n and p.dim() > 1)
+    layers, hidden = enc.num_hidden_layers, enc.hidden_size
+    return sum(2 * weights * t + 4 * layers * t * t * hidden for t in token_counts)
+
+
+def _timed(fn) -> float:
+    start = time.perf_counter()
+    fn()
+    return time.perf_counter() - start
+
+
+def run_benchmark(model_dir: str | None, base_model: str, n_texts: int | None = None, batch_size: int = 64,
+                  unit: str = "reports") -> dict:
+    texts = corpus_texts(unit, n_texts)
+    if model_dir:
+        coder = EventCoder.from_pretrained(model_dir, device="cpu")
+    else:  # speed does not depend on trained weights
+        coder = EventCoder(WirecoderModel.from_encoder(base_model), AutoTokenizer.from_pretrained(base_model), device="cpu")
+    tokenizer = coder.tokenizer
+    token_counts = [len(tokenizer(t, truncation=True, max_length=512)["input_ids"]) for t in texts]
+    n_tokens = sum(token_counts)
+
+    tok_model = AutoModelForTokenClassification.from_pretrained(base_model, num_labels=len(BIO_TAGS)).eval()
+    cls_model = AutoModelForSequenceClassification.from_pretrained(
+        base_model, num_labels=len(SUB_EVENT_TYPES), problem_type="multi_label_classification"
+    ).eval()
+    ner = pipeline("token-classification", model=tok_model, tokenizer=tokenizer, device="cpu")
+    clf = pipeline("text-classification", model=cls_model, tokenizer=tokenizer, device="cpu", top_k=None)
+
+    coder.predict(texts[:8], batch_size=batch_size)  # warm-up both paths
+    for t in texts[:4]:
+        ner(t)
+        clf(t, truncation=True)
+
+    t_ours = _timed(lambda: coder.predict(texts, batch_size=batch_size))
+    fp32_results = coder.predict(texts, batch_size=batch_size)
+
+    def naive():
+        for t in texts:
+            ner(t)
+            clf(t, truncation=True)
+
+    t_naive = _timed(naive)
+    # Sentence-level FLOPs: predict encodes sentences, so count the tokens it actually runs.
+    sent_tokens = [
+        len(tokenizer(t[s.start : s.end], truncation=True, max_length=coder.max_length)["input_ids"])
+        for t, r in zip(texts, fp32_results)
+        for s in r.sentences
+    ]
+    peak = matmul_peak_flops()
+    achieved = encoder_flops(coder.model, sent_tokens) / t_ours
+
+    # The opt-in int8 path on the same texts (quantizes this coder in place, so it runs last).
+    coder.quantize()
+    coder.predict(texts[:8], batch_size=batch_size)
+    t_int8 = _timed(lambda: coder.predict(texts, batch_size=batch_size))
+    return {
+        "unit": unit,
+        "texts": len(texts),
+        "tokens": n_tokens,
+        "threads": torch.get_num_threads(),
+        "predict_texts_per_s": len(texts) / t_ours,
+        "predict_tokens_per_s": n_tokens / t_ours,
+        "naive_texts_per_s": len(texts) / t_naive,
+        "naive_tokens_per_s": n_tokens / t_naive,
+        "speedup": t_naive / t_ours,
+        "int8_texts_per_s": len(texts) / t_int8,
+        "int8_speedup": t_naive / t_int8,
+        "matmul_peak_gflops": peak / 1e9,
+        "predict_gflops": achieved / 1e9,
+        "fraction_of_peak": achieved / peak,
+    }
+
+
+def format_benchmark(r: dict) -> str:
+    return "\n".join(
+        [
+            f"{r['texts']} {r['unit']}, {r['tokens']} tokens, {r['threads']} threads",
+            f"EventCoder.predict   {r['predict_texts_per_s']:8.1f} texts/s  {r['predict_tokens_per_s']:9.0f} tokens/s",
+            f"naive pipelines      {r['naive_texts_per_s']:8.1f} texts/s  {r['naive_tokens_per_s']:9.0f} tokens/s",
+            f"speed-up             {r['speedup']:8.1f}x",
+            f"predict, int8        {r['int8_texts_per_s']:8.1f} texts/s  ({r['int8_speedup']:.1f}x the naive way)",
+            f"fp32 matmul peak     {r['matmul_peak_gflops']:8.1f} GFLOP/s; predict reaches {r['predict_gflops']:.1f} GFLOP/s "
+            f"= {r['fraction_of_peak']:.0%} of peak",
+        ]
+    )

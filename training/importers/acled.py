@@ -1,0 +1,228 @@
+"""ACLED CSV export -> one record per sentence of each event's ``notes``.
+
+The event's sub-event type labels the sentence(s) that report it: every sentence holding a weak
+span (actor1, actor2, location, event date or fatality count found in its text) gets the label; if
+no sentence holds one, the first sentence gets it. Other sentences get none. See "Importing ACLED
+exports" in data/README.md.
+"""
+
+from __future__ import annotations
+
+import csv
+import logging
+import re
+from collections.abc import Callable
+from datetime import date, datetime
+from pathlib import Path
+
+from model.sentences import split_sentences
+from model.taxonomy import SUB_EVENT_TYPES
+from training.corpus import CorpusError, Record, Span
+from training.importers import ImportResult
+
+logger = logging.getLogger(__name__)
+
+REQUIRED_COLUMNS = ("event_id_cnty", "event_date", "event_type", "sub_event_type", "actor1", "actor2",
+                    "location", "fatalities", "notes")
+
+
+def _kw(*words: str) -> re.Pattern:
+    return re.compile(r"\b(?:" + "|".join(words) + r")", re.IGNORECASE)
+
+
+# Checked in order: the first pattern found in the note decides the sub-event type.
+_REMOTE_VIOLENCE_RULES: tuple[tuple[re.Pattern, str], ...] = (
+    (_kw("suicide", "VBIED", "car bomb"), "Suicide bomb"),
+    (_kw("chemical", "chlorine", "sarin", "mustard gas"), "Chemical weapon"),
+    (_kw("air ?strike", "airstrike", "air raid", "drone", "aircraft", "warplane", r"jets?(?!\w)", "helicopter", "bombard(?:ed|ment) from the air"),
+     "Air/drone strike"),
+    (_kw("IED", "landmine", "land mine", r"mines?(?!\w)", "roadside bomb", "explosive device", "explosive", "UXO", "unexploded"),
+     "Remote explosive/landmine/IED"),
+    (_kw("grenade"), "Grenade"),
+    (_kw("shell", "artillery", "mortar", "rocket", "missile", "MLRS"), "Shelling/artillery/missile attack"),
+)
+_RIOT_WORDS = _kw("riot", "violent", "clash", "stone", "rock", "threw", "throw", "burn", "torch", "set fire", "vandal",
+                  "loot", "barricade", "attack", "destroy", "damage")
+
+
+def _remote_violence(note: str) -> str | None:
+    """Old "Remote violence": the weapon named in the note decides; no weapon word -> skipped."""
+    for pattern, sub in _REMOTE_VIOLENCE_RULES:
+        if pattern.search(note):
+            return sub
+    return None
+
+
+def _riots_protests(note: str) -> str:
+    """Old "Riots/Protests": any sign of violence by demonstrators -> Violent demonstration."""
+    return "Violent demonstration" if _RIOT_WORDS.search(note) else "Peaceful protest"
+
+
+# Names from older ACLED taxonomies (event_type, or sub_event_type) -> a current sub-event type, or
+# a rule on the note that returns one (None: skipped, counted).
+OLD_TAXONOMY: dict[str, str | Callable[[str], str | None]] = {
+    "Battle-No change of territory": "Armed clash",
+    "Battle-Government regains territory": "Government regains territory",
+    "Battle-Non-state actor overtakes territory": "Non-state actor overtakes territory",
+    "Remote violence": _remote_violence,
+    "Riots/Protests": _riots_protests,
+    "Violence against civilians": "Attack",
+    "Strategic development": "Other",
+}
+
+_NUMBER_WORDS = ("zero one two three four five six seven eight nine ten eleven twelve thirteen fourteen fifteen "
+                 "sixteen seventeen eighteen nineteen twenty").split()
+_TENS = {30: "thirty", 40: "forty", 50: "fifty", 60: "sixty", 70: "seventy", 80: "eighty", 90: "ninety"}
+_DATE_FORMATS = ("%Y-%m-%d", "%d %B %Y", "%d-%B-%Y", "%d %b %Y", "%d-%b-%Y", "%B %d, %Y", "%d/%m/%Y")
+_BRACKETED = re.compile(r"\s*\([^()]*\)\s*$")
+
+
+def sub_event_type_of(event_type: str, sub_event_type: str, note: str) -> tuple[str | None, str]:
+    """The current sub-event type of a row, or None and the reason for skipping it."""
+    if sub_event_type in SUB_EVENT_TYPES:
+        return sub_event_type, ""
+    for name in (sub_event_type, event_type):
+        rule = OLD_TAXONOMY.get(name)
+        if rule is None:
+            continue
+        sub = rule(note) if callable(rule) else rule
+        if sub is None:
+            return None, f"old type {name!r} without a deciding keyword in the note"
+        return sub, ""
+    shown = sub_event_type or event_type or "(empty)"
+    return None, f"unknown event/sub-event type {shown!r}"
+
+
+def actor_name(actor: str) -> str:
+    """"Unidentified Armed Group (Nigeria)" -> "Unidentified Armed Group": ACLED's bracket is not in notes."""
+    while _BRACKETED.search(actor):
+        actor = _BRACKETED.sub("", actor)
+    return actor.strip()
+
+
+def parse_date(value: str) -> date | None:
+    for fmt in _DATE_FORMATS:
+        try:
+            return datetime.strptime(value.strip(), fmt).date()
+        except ValueError:
+            continue
+    return None
+
+
+def date_forms(d: date) -> list[str]:
+    """Common ways a note writes the event date, longest first so the fullest form wins."""
+    month, mon = d.strftime("%B"), d.strftime("%b")
+    forms = [f"{d.day} {month} {d.year}", f"{d.day:02d} {month} {d.year}", f"{month} {d.day}, {d.year}",
+             f"{month} {d.day} {d.year}", d.isoformat(), f"{d.day} {mon} {d.year}", f"{d.day} {month}",
+             f"{month} {d.day}", f"{d.day:02d} {month}"]
+    return sorted(dict.fromkeys(forms), key=len, reverse=True)
+
+
+def number_forms(n: int) -> list[str]:
+    forms = [str(n), f"{n:,}"]
+    if n < len(_NUMBER_WORDS):
+        forms.append(_NUMBER_WORDS[n])
+    elif n in _TENS:
+        forms.append(_TENS[n])
+    return list(dict.fromkeys(forms))
+
+
+def _phrase_pattern(phrase: str) -> re.Pattern:
+    # Word edges only where the phrase starts/ends with a word character ("U.S." ends with a dot).
+    left = r"(?<!\w)" if phrase[:1].isalnum() else ""
+    right = r"(?!\w)" if phrase[-1:].isalnum() else ""
+    return re.compile(left + re.escape(phrase) + right, re.IGNORECASE)
+
+
+def _find_free(text: str, phrases: list[str], taken: list[Span]) -> tuple[int, int] | None:
+    """First occurrence of the first phrase that has one not overlapping ``taken``."""
+    for phrase in phrases:
+        phrase = phrase.strip()
+        if not phrase:
+            continue
+        for m in _phrase_pattern(phrase).finditer(text):
+            if all(m.end() <= s.start or m.start() >= s.end for s in taken):
+                return m.start(), m.end()
+    return None
+
+
+def weak_spans(text: str, row: dict[str, str]) -> list[Span]:
+    """ACTOR, TARGET, DATE, LOCATION, FATALITIES found in ``text``, in that priority, non-overlapping.
+
+    Dates go before fatality counts so the "3" of "3 March" is never a death toll; actors before
+    locations so a country inside an actor's name is not the location.
+    """
+    wanted: list[tuple[str, list[str]]] = [
+        ("ACTOR", [actor_name(row.get("actor1") or "")]),
+        ("TARGET", [actor_name(row.get("actor2") or "")]),
+    ]
+    d = parse_date(row.get("event_date") or "")
+    if d is not None:
+        wanted.append(("DATE", date_forms(d)))
+    wanted.append(("LOCATION", [row.get("location") or ""]))
+    try:
+        fatalities = int(str(row.get("fatalities") or "0").strip())
+    except ValueError:
+        fatalities = 0
+    if fatalities > 0:
+        wanted.append(("FATALITIES", number_forms(fatalities)))
+    spans: list[Span] = []
+    for label, phrases in wanted:
+        hit = _find_free(text, phrases, spans)
+        if hit:
+            spans.append(Span(hit[0], hit[1], label))
+    return sorted(spans, key=lambda s: s.start)
+
+
+def records_of_event(row: dict[str, str], sub: str, where: str) -> list[Record]:
+    note = row["notes"]
+    event_id = row["event_id_cnty"].strip()
+    sentences = [note[s:e] for s, e in split_sentences(note)]
+    spans = [weak_spans(t, row) for t in sentences]
+    labelled = [i for i, sp in enumerate(spans) if sp] or [0]
+    meta = {k: row[k].strip() for k in ("country", "event_date") if row.get(k)}
+    return [
+        Record(id=f"{event_id}-s{i + 1}", doc_id=event_id, text=text,
+               sub_event_types=[sub] if i in labelled else [], spans=spans[i], meta=dict(meta),
+               source=f"{where} sentence {i + 1}")
+        for i, text in enumerate(sentences)
+    ]
+
+
+def check_columns(path: Path, fieldnames) -> None:
+    if not fieldnames:
+        raise CorpusError(f"{path}:1: empty file, expected an ACLED CSV header")
+    missing = [c for c in REQUIRED_COLUMNS if c not in fieldnames]
+    if missing:
+        hint = " (is the file comma-separated?)" if len(fieldnames) == 1 else ""
+        raise CorpusError(f"{path}:1: missing ACLED column(s) {', '.join(missing)}{hint}")
+
+
+def read(path: Path, label_map=None, **_options) -> ImportResult:
+    """Read an ACLED CSV export; ``label_map`` is not used (ACLED columns are fixed)."""
+    result = ImportResult()
+    try:
+        with path.open(encoding="utf-8-sig", newline="") as fh:
+            reader = csv.DictReader(fh)
+            check_columns(path, reader.fieldnames)
+            for row in reader:
+                where = f"{path}:{reader.line_num}"
+                if None in row or any(v is None for v in row.values()):
+                    result.skip("row with a wrong number of fields", where)
+                    continue
+                if not row["event_id_cnty"].strip():
+                    result.skip("missing event_id_cnty", where)
+                    continue
+                if not row["notes"].strip():
+                    result.skip("empty notes", where)
+                    continue
+                sub, reason = sub_event_type_of(row["event_type"].strip(), row["sub_event_type"].strip(), row["notes"])
+                if sub is None:
+                    result.skip(reason, where)
+                    continue
+                result.records.extend(records_of_event(row, sub, where))
+    except UnicodeDecodeError as exc:
+        raise CorpusError(f"{path}: not valid UTF-8 ({exc})") from exc
+    except csv.Error as exc:
+        raise CorpusError(f"{path}: malformed CSV ({exc})") from exc
+    return result
