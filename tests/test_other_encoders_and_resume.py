@@ -13,17 +13,19 @@ from training.cli import main
 @pytest.fixture(scope="module")
 def tiny_roberta_dir(tmp_path_factory):
     import torch
-    from tokenizers import ByteLevelBPETokenizer
-    from transformers import RobertaConfig, RobertaModel, RobertaTokenizerFast
+    from tokenizers import ByteLevelBPETokenizer, processors
+    from transformers import PreTrainedTokenizerFast, RobertaConfig, RobertaModel
 
     out = tmp_path_factory.mktemp("tiny-roberta")
     text = (FIXTURES / "mini_corpus.txt").read_text(encoding="utf-8")
     bpe = ByteLevelBPETokenizer()
     bpe.train_from_iterator([text], vocab_size=600, min_frequency=1,
                             special_tokens=["<s>", "<pad>", "</s>", "<unk>", "<mask>"])
-    bpe.save_model(str(out))
-    tok = RobertaTokenizerFast(vocab_file=str(out / "vocab.json"), merges_file=str(out / "merges.txt"),
-                               model_max_length=128)
+    bpe._tokenizer.post_processor = processors.RobertaProcessing(
+        ("</s>", bpe.token_to_id("</s>")), ("<s>", bpe.token_to_id("<s>")), trim_offsets=True)
+    tok = PreTrainedTokenizerFast(tokenizer_object=bpe._tokenizer, bos_token="<s>", eos_token="</s>", unk_token="<unk>",
+                                  pad_token="<pad>", mask_token="<mask>", cls_token="<s>", sep_token="</s>",
+                                  model_max_length=128, model_input_names=["input_ids", "attention_mask"])
     tok.save_pretrained(str(out))
     torch.manual_seed(0)
     cfg = RobertaConfig(vocab_size=len(tok), hidden_size=32, num_hidden_layers=2, num_attention_heads=2,
@@ -57,12 +59,13 @@ def test_training_resumes_from_a_checkpoint(tiny_encoder_dir, tmp_path):
     common = ["train", "--base-model", str(tiny_encoder_dir), "--data", str(MINI_CORPUS), "--output-dir", str(out),
               "--per_device_train_batch_size", "4", "--disable_tqdm", "true", "--keep_checkpoints", "true",
               "--evaluate_after_training", "false"]
-    assert main(common + ["--num_train_epochs", "1"]) == 0
-    checkpoints = sorted(out.glob("checkpoint-*"))
-    assert checkpoints, "a checkpoint is kept with --keep_checkpoints"
-    first_steps = int(checkpoints[-1].name.split("-")[1])
-    assert main(common + ["--num_train_epochs", "2", "--resume_from_checkpoint", str(checkpoints[-1])]) == 0
-    history = json.loads((out / "metrics.json").read_text())["log_history"]
-    steps = [h["step"] for h in history if "loss" in h]
-    assert min(steps) > first_steps  # continued after the checkpoint instead of starting over
-    assert max(int(p.name.split("-")[1]) for p in out.glob("checkpoint-*")) == 2 * first_steps
+    assert main(common + ["--num_train_epochs", "1", "--seed", "1"]) == 0
+    first = [h for h in json.loads((out / "metrics.json").read_text())["log_history"] if "loss" in h]
+    checkpoint = max(out.glob("checkpoint-*"), key=lambda p: int(p.name.split("-")[1]))
+    steps = int(checkpoint.name.split("-")[1])
+    # Another seed: a run that started over would log a different first-epoch loss.
+    assert main(common + ["--num_train_epochs", "2", "--seed", "2", "--resume_from_checkpoint", str(checkpoint)]) == 0
+    second = [h for h in json.loads((out / "metrics.json").read_text())["log_history"] if "loss" in h]
+    assert [h["step"] for h in second] == [steps, 2 * steps]
+    assert second[0]["loss"] == first[0]["loss"]  # epoch 1 restored from the checkpoint, not retrained
+    assert max(int(p.name.split("-")[1]) for p in out.glob("checkpoint-*")) == 2 * steps

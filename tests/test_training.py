@@ -101,3 +101,23 @@ def test_bad_training_data_stops_before_training(tmp_path, tiny_encoder_dir, cap
 def test_evaluate_refuses_a_non_wirecoder_model(tiny_encoder_dir, tmp_path, capsys):
     rc, err = run_cli(["evaluate", "--model", str(tiny_encoder_dir), "--output-dir", str(tmp_path)], capsys)
     assert rc == 1 and "not a wirecoder model" in err and "Traceback" not in err
+
+
+def test_saved_thresholds_are_tuned_on_dev_predictions_in_dev_order(trained_dir):
+    """Thresholds come from the dev sentences' own scores (a reordering bug once paired them wrongly)."""
+    import numpy as np
+
+    from training.corpus import read_records
+    from training.features import multi_hot
+    from training.thresholds import tune_thresholds
+
+    coder = EventCoder.from_pretrained(trained_dir)
+    dev = [r for r in read_records(MINI_CORPUS) if r.split == "dev"]
+    enc = coder.tokenizer([r.text for r in dev], padding=True, return_tensors="pt")
+    import torch
+
+    with torch.no_grad():
+        probs = torch.sigmoid(coder.model(**enc).sentence_logits).numpy()
+    labels = np.array([multi_hot(r.sub_event_types) for r in dev], dtype=int)
+    expected = tune_thresholds(probs, labels)
+    assert np.allclose(coder.config.thresholds, expected)

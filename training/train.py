@@ -189,7 +189,9 @@ def run_training(model_args: ModelArguments, data_args: DataArguments, args: Wir
     # Thresholds of the multi-label head, tuned on dev with the best checkpoint (already loaded).
     dev_pred = trainer.predict(dev_ds)
     dev_probs = 1 / (1 + np.exp(-dev_pred.predictions[0]))
-    thresholds = tune_thresholds(dev_probs, np.asarray(dev_ds["labels"], dtype=int))
+    # Labels must come back with the predictions: with length grouping the Trainer reorders the
+    # eval set too, so dev_ds["labels"] would pair each prediction with another sentence's labels.
+    thresholds = tune_thresholds(dev_probs, np.asarray(dev_pred.label_ids[0], dtype=int))
     trainer.model.config.thresholds = [float(t) for t in thresholds]
     trainer.model.config.base_model_name = Path(base).name
 
