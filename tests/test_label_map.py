@@ -104,7 +104,7 @@ def test_evaluate_with_label_map_scores_spans_only(trained_dir, tmp_path, capsys
     assert rc == 0, captured.err
     assert "sub-event types" not in captured.out and "spans strict precision" in captured.out
     assert "Per span label, strict (precision / recall / F1, support)" in captured.out
-    assert "Per span label, overlap (precision / recall / F1)" in captured.out
+    assert "Per span label, overlap (precision / recall / F1, support)" in captured.out
     result = json.loads((tmp_path / "evaluation.json").read_text())
     assert result["model"]["sentences"] == 3 and "sub_event_types" not in result["model"]
     assert set(result["model"]["spans"]["per_label"]) <= {"PARTICIPANT", "LOCATION", "DATE"}

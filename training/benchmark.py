@@ -89,8 +89,9 @@ def run_benchmark(model_dir: str | None, base_model: str, n_texts: int | None = 
         ner(t)
         clf(t, truncation=True)
 
-    t_ours = _timed(lambda: coder.predict(texts, batch_size=batch_size))
+    start = time.perf_counter()
     fp32_results = coder.predict(texts, batch_size=batch_size)
+    t_ours = time.perf_counter() - start
 
     def naive():
         for t in texts:

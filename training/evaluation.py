@@ -203,29 +203,24 @@ def format_report(result: dict) -> str:
     lines.append(row("spans strict recall", [result[s]["spans"]["recall"] for s in systems]))
     lines.append(row("spans overlap micro F1", [result[s]["spans_overlap"]["f1"] for s in systems]))
     lines += ["", "Per span label, strict (precision / recall / F1, support)", head]
-    for label in sorted(m["spans"]["per_label"]):
-        cells = []
-        for s in systems:
-            v = result[s]["spans"]["per_label"].get(label, {"precision": 0, "recall": 0, "f1": 0})
-            cells.append(f"{v['precision']:.2f}/{v['recall']:.2f}/{v['f1']:.2f}")
-        support = m["spans"]["per_label"][label]["support"]
-        lines.append(f"  {label:30s}{support:>6d}    " + "".join(f"{c:>16s}" for c in cells))
-    lines += ["", "Per span label, overlap (precision / recall / F1)", head]
-    for label in sorted(m["spans_overlap"]["per_label"]):
-        cells = []
-        for s in systems:
-            v = result[s]["spans_overlap"]["per_label"].get(label, {"precision": 0, "recall": 0, "f1": 0})
-            cells.append(f"{v['precision']:.2f}/{v['recall']:.2f}/{v['f1']:.2f}")
-        lines.append(f"  {label:30s}{m['spans_overlap']['per_label'][label]['support']:>6d}    " + "".join(f"{c:>16s}" for c in cells))
+    lines += _per_item_lines(result, systems, "spans", "per_label", name_width=30, gap=4)
+    lines += ["", "Per span label, overlap (precision / recall / F1, support)", head]
+    lines += _per_item_lines(result, systems, "spans_overlap", "per_label", name_width=30, gap=4)
     if "sub_event_types" in m:
         lines += ["", "Per sub-event type (precision / recall / F1, support)", head]
-        for name, v in m["sub_event_types"]["per_class"].items():
-            cells = []
-            for s in systems:
-                w = result[s]["sub_event_types"]["per_class"][name]
-                cells.append(f"{w['precision']:.2f}/{w['recall']:.2f}/{w['f1']:.2f}")
-            lines.append(f"  {name:36s}{v['support']:>6d}" + "".join(f"{c:>16s}" for c in cells))
+        lines += _per_item_lines(result, systems, "sub_event_types", "per_class", name_width=36, gap=0)
     return "\n".join(lines)
+
+
+def _per_item_lines(result: dict, systems: list[str], key: str, group: str, name_width: int, gap: int) -> list[str]:
+    """One line per label or class: its support, then precision/recall/F1 of each system."""
+    zero = {"precision": 0, "recall": 0, "f1": 0}
+    out = []
+    for name, v in sorted(result["model"][key][group].items()) if group == "per_label" else result["model"][key][group].items():
+        cells = [result[s][key][group].get(name, zero) for s in systems]
+        scores = "".join(f"{c['precision']:.2f}/{c['recall']:.2f}/{c['f1']:.2f}".rjust(16) for c in cells)
+        out.append(f"  {name:{name_width}s}{v['support']:>6d}{' ' * gap}{scores}")
+    return out
 
 
 def run_evaluation(

@@ -1,0 +1,20 @@
+"""The benchmark runs end to end (speed itself is measured by scripts/benchmark.py, never asserted)."""
+
+import pytest
+
+from training.benchmark import corpus_texts, format_benchmark, run_benchmark
+
+
+def test_benchmark_reports_both_paths_on_the_same_texts(tiny_encoder_dir):
+    r = run_benchmark(None, str(tiny_encoder_dir), n_texts=12, batch_size=8, unit="sentences")
+    assert r["texts"] == 12 and r["tokens"] > 12
+    for key in ("predict_texts_per_s", "naive_texts_per_s", "int8_texts_per_s", "matmul_peak_gflops"):
+        assert r[key] > 0
+    assert r["speedup"] == pytest.approx(r["predict_texts_per_s"] / r["naive_texts_per_s"])
+    assert "speed-up" in format_benchmark(r) and "of peak" in format_benchmark(r)
+
+
+def test_benchmark_texts_are_whole_test_reports_or_sentences():
+    reports, sentences = corpus_texts("reports"), corpus_texts("sentences")
+    assert len(reports) < len(sentences)
+    assert sum(len(t.split()) for t in reports) == sum(len(t.split()) for t in sentences)
