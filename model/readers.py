@@ -43,6 +43,10 @@ def _check(text: object) -> str | None:
     return None
 
 
+def _display_name(path: str | Path) -> str:
+    return "<stdin>" if str(path) == "-" else str(path)
+
+
 def _open_text(path: str | Path):
     if str(path) == "-":
         return io.TextIOWrapper(sys.stdin.buffer, encoding="utf-8", errors="surrogateescape", newline="")
@@ -50,7 +54,7 @@ def _open_text(path: str | Path):
 
 
 def read_jsonl(path: str | Path, id_field: str = "id", text_field: str = "text") -> Iterator[InputDoc]:
-    name = "<stdin>" if str(path) == "-" else str(path)
+    name = _display_name(path)
     with _open_text(path) as fh:
         index = 0
         for lineno, line in enumerate(fh, 1):
@@ -77,7 +81,7 @@ def read_jsonl(path: str | Path, id_field: str = "id", text_field: str = "text")
 
 
 def read_csv(path: str | Path, text_column: str = "text", id_column: str | None = "id") -> Iterator[InputDoc]:
-    name = "<stdin>" if str(path) == "-" else str(path)
+    name = _display_name(path)
     with _open_text(path) as fh:
         reader = csv.DictReader(fh)
         if reader.fieldnames is None or text_column not in reader.fieldnames:
@@ -91,7 +95,7 @@ def read_csv(path: str | Path, text_column: str = "text", id_column: str | None 
 
 
 def read_text_lines(path: str | Path) -> Iterator[InputDoc]:
-    name = "<stdin>" if str(path) == "-" else str(path)
+    name = _display_name(path)
     stem = "stdin" if str(path) == "-" else Path(path).stem
     with _open_text(path) as fh:
         index = 0

@@ -24,7 +24,7 @@ def _metric_rows(test: dict) -> list[tuple[str, str, float, float | None]]:
 def render_model_card(summary: dict, config) -> str:
     test = summary.get("test")
     meta: dict = {
-        "base_model": str(summary.get("base_model_id", summary["base_model"])),
+        "base_model": summary["base_model_id"],
         "library_name": "transformers",
         "pipeline_tag": "token-classification",
         "language": ["en"],
@@ -61,7 +61,7 @@ def render_model_card(summary: dict, config) -> str:
         "",
         "## Training",
         "",
-        f"- Base encoder: `{summary.get('base_model_id', summary['base_model'])}` (loaded from `{summary['base_model']}`)",
+        f"- Base encoder: `{summary['base_model_id']}` (loaded from `{summary['base_model']}`)",
         f"- Corpus version: `{summary['corpus_version']}`; sentences: "
         + ", ".join(f"{k} {v}" for k, v in summary["sentences"].items()),
         f"- Command: `{summary['command']}`",

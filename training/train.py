@@ -193,7 +193,9 @@ def run_training(model_args: ModelArguments, data_args: DataArguments, args: Wir
     # eval set too, so dev_ds["labels"] would pair each prediction with another sentence's labels.
     thresholds = tune_thresholds(dev_probs, np.asarray(dev_pred.label_ids[0], dtype=int))
     trainer.model.config.thresholds = [float(t) for t in thresholds]
-    trainer.model.config.base_model_name = Path(base).name
+    # Cards and configs name the weights, not this machine's path to them.
+    base_id = "sentence-transformers/all-MiniLM-L6-v2" if model_args.base_model is None else Path(base).name
+    trainer.model.config.base_model_name = base_id
 
     out = Path(args.output_dir)
     trainer.save_model(str(out))  # save_pretrained: safetensors + config.json with both label maps
@@ -204,8 +206,7 @@ def run_training(model_args: ModelArguments, data_args: DataArguments, args: Wir
     summary = {
         "command": "wirecoder train " + " ".join(shlex.quote(a) for a in sys.argv[2:]),
         "base_model": base,
-        # The model card names the weights, not this machine's path to them.
-        "base_model_id": "sentence-transformers/all-MiniLM-L6-v2" if model_args.base_model is None else Path(base).name,
+        "base_model_id": base_id,
         "corpus_version": version,
         "sentences": {s: len(v) for s, v in splits.items()},
         "train_seconds": round(train_seconds, 1),
