@@ -19,15 +19,12 @@ from pathlib import Path
 
 from tqdm.auto import tqdm
 
+from model.errors import RecordError, WirecoderError
 from model.readers import InputDoc
 from model.results import Prediction
 from model.writers import make_writer
 
 logger = logging.getLogger(__name__)
-
-
-class RecordError(ValueError):
-    """A bad input record under ``--strict``."""
 
 
 @dataclass
@@ -85,7 +82,7 @@ def run_predict(
     stats = RunStats()
     if output is None:
         if resume:
-            raise ValueError("--resume needs an output file (-o)")
+            raise WirecoderError("--resume needs an output file (-o)")
         fd, prog_file, done, offset = -1, None, 0, 0
         emit(-1, writer.header().encode("utf-8"))
     else:
@@ -93,7 +90,7 @@ def run_predict(
         prog_file = progress_path(out)
         if resume and out.exists():
             if not prog_file.exists():
-                raise ValueError(f"cannot resume {out}: no progress file {prog_file.name} (was it written by wirecoder predict?)")
+                raise WirecoderError(f"cannot resume {out}: no progress file {prog_file.name} (was it written by wirecoder predict?)")
             prog = json.loads(prog_file.read_text(encoding="utf-8"))
             if prog.get("complete"):
                 stats.already_complete = True

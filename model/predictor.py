@@ -22,13 +22,10 @@ from model.modeling import WirecoderModel
 from model.results import Prediction, ScoredLabel, SentenceResult, SpanResult
 from model.sentences import split_sentences
 from model.spans import Word, decode_words, words_from_encoding
+from model.errors import ModelLoadError, WirecoderError
 from model.taxonomy import BIO_TAGS, EVENT_ONLY_SPAN_LABELS, EVENT_TYPES, SUB_EVENT_TYPES, SUB_TO_EVENT
 
 logger = logging.getLogger(__name__)
-
-
-class ModelLoadError(ValueError):
-    """A directory that does not hold a usable wirecoder model."""
 
 
 def check_model_dir(path: str | Path) -> Path:
@@ -99,7 +96,7 @@ class EventCoder:
     def quantize(self) -> EventCoder:
         """Dynamic int8 quantization of the encoder's Linear layers; the heads stay in fp32."""
         if self.device.type != "cpu":
-            raise ValueError("int8 quantization runs on the CPU only; load the model with device='cpu'")
+            raise WirecoderError("int8 quantization runs on the CPU only; load the model with device='cpu'")
         from torch.ao.quantization import quantize_dynamic
 
         self.model.encoder = quantize_dynamic(self.model.encoder, {torch.nn.Linear}, dtype=torch.qint8)
@@ -122,7 +119,7 @@ class EventCoder:
         if isinstance(texts, str):
             raise TypeError("predict takes a list of texts; wrap a single text in a list")
         if batch_size < 1:
-            raise ValueError("batch_size must be at least 1")
+            raise WirecoderError("batch_size must be at least 1")
         for i, t in enumerate(texts):
             if not isinstance(t, str):
                 raise TypeError(f"text {i} is {type(t).__name__}, not str")

@@ -14,6 +14,8 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
+from model.errors import WirecoderError
+
 MAX_CHARS = 1_000_000  # larger documents are refused per record rather than exhausting memory
 
 
@@ -85,7 +87,7 @@ def read_csv(path: str | Path, text_column: str = "text", id_column: str | None 
     with _open_text(path) as fh:
         reader = csv.DictReader(fh)
         if reader.fieldnames is None or text_column not in reader.fieldnames:
-            raise ValueError(f"{name}: no column {text_column!r} (columns: {', '.join(reader.fieldnames or [])}); use --text-column")
+            raise WirecoderError(f"{name}: no column {text_column!r} (columns: {', '.join(reader.fieldnames or [])}); use --text-column")
         for index, row in enumerate(reader):
             where = f"{name}:{reader.line_num}"
             doc_id = row.get(id_column) if id_column and row.get(id_column) else f"row-{index + 1}"
@@ -128,7 +130,7 @@ def read_inputs(path: str, *, lines: bool = False, text_column: str = "text", id
     if p.is_dir():
         files = sorted(f for f in p.iterdir() if f.suffix == ".txt" and f.is_file())
         if not files:
-            raise ValueError(f"{path}: no .txt files in this folder")
+            raise WirecoderError(f"{path}: no .txt files in this folder")
         for i, f in enumerate(files):
             yield _read_whole(f, i)
     elif p.suffix == ".jsonl":

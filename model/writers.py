@@ -9,6 +9,7 @@ import html
 import io
 import json
 
+from model.errors import WirecoderError
 from model.results import Prediction
 from model.taxonomy import SPAN_LABELS, SUB_TO_EVENT
 
@@ -165,5 +166,5 @@ def text_summary(pred: Prediction) -> str:
 def make_writer(fmt: str):
     writers = {"jsonl": JsonlWriter, "csv": SentenceCsvWriter, "acled": AcledCsvWriter, "html": HtmlWriter}
     if fmt not in writers:
-        raise ValueError(f"unknown format {fmt!r}; choose from {', '.join(FORMATS)}")
+        raise WirecoderError(f"unknown format {fmt!r}; choose from {', '.join(FORMATS)}")
     return writers[fmt]()

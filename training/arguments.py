@@ -12,6 +12,7 @@ from pathlib import Path
 import torch
 from transformers import HfArgumentParser, TrainingArguments
 
+from model.errors import WirecoderError
 from training.corpus import CORPUS_DIR
 
 
@@ -81,7 +82,7 @@ class WirecoderTrainingArguments(TrainingArguments):
     def __post_init__(self, *args, **kwargs):
         mode = self.mixed_precision
         if mode not in ("auto", "no", "fp16", "bf16"):
-            raise ValueError(f"--mixed_precision must be auto, no, fp16 or bf16, not {mode!r}")
+            raise WirecoderError(f"--mixed_precision must be auto, no, fp16 or bf16, not {mode!r}")
         if mode == "auto" and torch.cuda.is_available() and not self.use_cpu and not (self.fp16 or self.bf16):
             if torch.cuda.is_bf16_supported():
                 self.bf16 = True
@@ -135,7 +136,7 @@ def parse_train_args(argv: list[str]) -> tuple[ModelArguments, DataArguments, Wi
         dests = {a.dest for a in parser._actions}
         unknown = sorted(set(cfg) - dests)
         if unknown:
-            raise ValueError(f"{known.config}: unknown arguments {unknown}")
+            raise WirecoderError(f"{known.config}: unknown arguments {unknown}")
         parser.set_defaults(**cfg)
     *dataclasses_, extra = parser.parse_args_into_dataclasses(args=argv, return_remaining_strings=False)
     return tuple(dataclasses_)  # type: ignore[return-value]

@@ -17,6 +17,7 @@ from collections import defaultdict
 import torch
 from transformers import AutoModelForSequenceClassification, AutoModelForTokenClassification, AutoTokenizer, pipeline
 
+from model.errors import WirecoderError
 from model.modeling import WirecoderModel
 from model.predictor import EventCoder
 from model.taxonomy import BIO_TAGS, SUB_EVENT_TYPES
@@ -29,7 +30,7 @@ def corpus_texts(unit: str = "reports", limit: int | None = None) -> list[str]:
     """Texts from the shipped corpus's test split: whole reports, or single sentences (the shape of
     monitor bulletins, ACLED notes and spreadsheet rows)."""
     if unit not in ("reports", "sentences"):
-        raise ValueError("unit must be 'reports' or 'sentences'")
+        raise WirecoderError("unit must be 'reports' or 'sentences'")
     test = [r for r in read_records(CORPUS_DIR) if r.split == "test"]
     if unit == "sentences":
         texts = [r.text for r in test]

@@ -17,6 +17,9 @@ commands:
   evaluate     score a trained model against the test split, with the baseline
   predict      code reports (jsonl, csv, txt, a folder or stdin) into jsonl, csv, acled or html
   data check   validate a corpus and print its statistics
+  data sample  a blind sample of the corpus for a second writer
+  data agreement
+               agreement of the second writer's labels with the corpus
   data import  convert ACLED CSV, CoNLL/BIO, Label Studio or JSONL data to wirecoder JSONL records
   data export-labelstudio
                write Label Studio tasks with the model's predictions as pre-annotations
@@ -116,7 +119,47 @@ def _data_check(argv: list[str]) -> int:
     return 0
 
 
+def _data_sample(argv: list[str]) -> int:
+    from training.agreement import blind_sample
+    from training.corpus import CORPUS_DIR, read_records
+    from training.files import atomic_write_text
+
+    p = argparse.ArgumentParser(prog="wirecoder data sample",
+                                description="Write a random sample of the corpus without labels or spans, for a "
+                                            "second writer to label blind (then `wirecoder data agreement`).")
+    p.add_argument("paths", nargs="*", default=[str(CORPUS_DIR)], help="corpus files or folders (default: the shipped corpus)")
+    p.add_argument("-o", "--output", required=True, help="the blind corpus-format file to write")
+    p.add_argument("--share", type=float, default=0.05, help="share of sentences to sample")
+    p.add_argument("--min-size", type=int, default=600, help="sample at least this many sentences")
+    p.add_argument("--seed", type=int, default=13)
+    args = p.parse_args(argv)
+    records = read_records(args.paths, require_split=True)
+    size = min(len(records), max(args.min_size, round(args.share * len(records))))
+    atomic_write_text(args.output, blind_sample(records, size, args.seed))
+    print(f"wrote {size} of {len(records)} sentences, unlabelled, to {args.output}")
+    return 0
+
+
+def _data_agreement(argv: list[str]) -> int:
+    from training.agreement import agreement, format_agreement
+    from training.corpus import CORPUS_DIR, read_corpus_file, read_records
+    from training.files import atomic_write_json
+
+    p = argparse.ArgumentParser(prog="wirecoder data agreement",
+                                description="Compare a second writer's blind labels with the corpus.")
+    p.add_argument("review", help="the sample file, labelled by the second writer (corpus format)")
+    p.add_argument("paths", nargs="*", default=[str(CORPUS_DIR)], help="corpus files or folders (default: the shipped corpus)")
+    p.add_argument("--json", help="also write the scores and every disagreement to this JSON file")
+    args = p.parse_args(argv)
+    result = agreement(read_records(args.paths, require_split=True), read_corpus_file(args.review))
+    if args.json:
+        atomic_write_json(args.json, result)
+    print(format_agreement(result))
+    return 0
+
+
 COMMANDS = {"train": _train, "evaluate": _evaluate, "predict": _predict, ("data", "check"): _data_check,
+            ("data", "sample"): _data_sample, ("data", "agreement"): _data_agreement,
             # Imported lazily (like every handler's dependencies) so `wirecoder --help` stays fast.
             ("data", "import"): lambda argv: __import__("training.data_commands", fromlist=["*"]).import_main(argv),
             ("data", "export-labelstudio"):
@@ -124,9 +167,7 @@ COMMANDS = {"train": _train, "evaluate": _evaluate, "predict": _predict, ("data"
 
 
 def main(argv: list[str] | None = None) -> int:
-    from model.predictor import ModelLoadError
-    from training.corpus import CorpusError
-    from training.train import BaseModelError
+    from model.errors import WirecoderError
 
     argv = list(sys.argv[1:] if argv is None else argv)
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s", stream=sys.stderr)
@@ -140,7 +181,7 @@ def main(argv: list[str] | None = None) -> int:
     rest = argv[2:] if tuple(argv[:2]) in COMMANDS else argv[1:]
     try:
         return handler(rest)
-    except (CorpusError, ModelLoadError, BaseModelError, FileNotFoundError, ValueError) as exc:
+    except (WirecoderError, FileNotFoundError) as exc:
         # User errors get one clear line, not a traceback.
         print(f"wirecoder: error: {exc}", file=sys.stderr)
         return 1

@@ -18,6 +18,7 @@ from collections.abc import Iterable, Sequence
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
+from model.errors import CorpusError  # re-exported: the training code imports it from here
 from model.taxonomy import EVENT_ONLY_SPAN_LABELS, SPAN_LABELS, SUB_EVENT_TYPES
 
 SPLITS = ("train", "dev", "test")
@@ -25,10 +26,24 @@ CORPUS_DIR = Path(__file__).resolve().parent.parent / "data" / "corpus"
 
 _SPAN_RE = re.compile(r"\[([A-Z]+) ([^\[\]]+?)\]")
 _HEADER_RE = re.compile(r"^@doc\s+(\S+)\s*(.*)$")
+_DOC_ID_RE = re.compile(r"[\w.-]+")
+_ATTR_RE = re.compile(r"\s+(\w+)=(\S+)")
 
-
-class CorpusError(ValueError):
-    """Labelled data that cannot be used; the message names the file and line."""
+# Why a sentence reports no event (``none neg=accident | ...``): data check counts each family so
+# the corpus keeps enough hard negatives of every kind.
+NEGATIVE_FAMILIES = (
+    "accident",      # industrial, chemical and transport accidents
+    "disaster",      # natural disasters and epidemics
+    "crime",         # crime with no political or armed-group side
+    "statement",     # diplomacy, statements, claims, denials, condemnations
+    "plan",          # plans, threats, forecasts, warnings, operation launches, deployments
+    "background",    # background, history, geography, force strength, running tallies
+    "judicial",      # trials, sentences and inquiries into past events
+    "humanitarian",  # displacement, aid, prices, conditions
+)
+# What kind of text the sentence is, where it is not plain running prose (``form=headline``).
+SENTENCE_FORMS = ("headline", "dateline", "caption", "liveblog", "quote")
+_SENTENCE_ATTRS = {"neg": NEGATIVE_FAMILIES, "form": SENTENCE_FORMS}
 
 
 @dataclass(frozen=True)
@@ -59,6 +74,11 @@ class Record:
         return out
 
 
+def text_key(text: str) -> str:
+    """What makes two sentences "the same": case and whitespace ignored."""
+    return " ".join(text.split()).lower()
+
+
 def _where(path: Path | str, lineno: int) -> str:
     return f"{path}:{lineno}"
 
@@ -78,6 +98,10 @@ def parse_markup(markup: str, where: str = "<text>") -> tuple[str, list[Span]]:
             raise CorpusError(f"{where}: unknown span label {label!r} (known: {', '.join(SPAN_LABELS)})")
         if inner != inner.strip():
             raise CorpusError(f"{where}: span [{label} {inner}] has leading or trailing whitespace")
+        # "[TRIGGER kill]ed" would teach the tagger half-words; spans cover whole words.
+        after = markup[m.end() : m.end() + 1]
+        if (before[-1:].isalnum() and inner[0].isalnum()) or (after.isalnum() and inner[-1].isalnum()):
+            raise CorpusError(f"{where}: span [{label} {inner}] starts or ends inside a word")
         spans.append(Span(length, length + len(inner), label))
         text_parts.append(inner)
         length += len(inner)
@@ -100,17 +124,30 @@ def to_markup(text: str, spans: Sequence[Span]) -> str:
     return "".join(out)
 
 
-def _parse_labels(field_: str, where: str) -> list[str]:
-    field_ = field_.strip()
+def _parse_labels(field_: str, where: str) -> tuple[list[str], dict[str, str]]:
+    """``"none neg=accident"`` -> ([], {"neg": "accident"}); ``"Attack form=headline"`` likewise."""
+    attrs: dict[str, str] = {}
+    for m in _ATTR_RE.finditer(" " + field_):
+        key, value = m.group(1), m.group(2)
+        if key not in _SENTENCE_ATTRS:
+            raise CorpusError(f"{where}: unknown sentence attribute {key!r} (known: {', '.join(_SENTENCE_ATTRS)})")
+        if value not in _SENTENCE_ATTRS[key]:
+            raise CorpusError(f"{where}: {key}={value!r} is not one of {', '.join(_SENTENCE_ATTRS[key])}")
+        if key in attrs:
+            raise CorpusError(f"{where}: sentence attribute {key!r} given twice")
+        attrs[key] = value
+    field_ = _ATTR_RE.sub("", " " + field_).strip()
     if field_.lower() == "none":
-        return []
+        return [], attrs
+    if "neg" in attrs:
+        raise CorpusError(f"{where}: neg={attrs['neg']} marks a no-event sentence, but it is labelled {field_!r}")
     labels = [x.strip() for x in field_.split(";") if x.strip()]
     for lab in labels:
         if lab not in SUB_EVENT_TYPES:
             raise CorpusError(f"{where}: unknown sub-event type {lab!r}")
     if len(set(labels)) != len(labels):
         raise CorpusError(f"{where}: sub-event type listed twice in {field_!r}")
-    return labels
+    return labels, attrs
 
 
 def read_corpus_file(path: Path | str) -> list[Record]:
@@ -132,6 +169,8 @@ def read_corpus_file(path: Path | str) -> list[Record]:
         header = _HEADER_RE.match(line)
         if header:
             doc_id = header.group(1)
+            if not _DOC_ID_RE.fullmatch(doc_id):
+                raise CorpusError(f"{where}: report id {doc_id!r} must be letters, digits, '.', '_' or '-'")
             meta = {}
             for part in header.group(2).split("|"):
                 part = part.strip()
@@ -148,7 +187,7 @@ def read_corpus_file(path: Path | str) -> list[Record]:
         if " | " not in line:
             raise CorpusError(f"{where}: expected '<sub-event types or none> | <sentence>'")
         labels_field, markup = line.split(" | ", 1)
-        labels = _parse_labels(labels_field, where)
+        labels, attrs = _parse_labels(labels_field, where)
         text, spans = parse_markup(markup.strip(), where)
         n_in_doc += 1
         records.append(
@@ -159,7 +198,7 @@ def read_corpus_file(path: Path | str) -> list[Record]:
                 sub_event_types=labels,
                 spans=spans,
                 split=meta.get("split"),
-                meta={k: v for k, v in meta.items() if k != "split"},
+                meta={**{k: v for k, v in meta.items() if k != "split"}, **attrs},
                 source=where,
             )
         )
@@ -257,7 +296,7 @@ def validate(
         if r.id in seen_ids:
             raise CorpusError(f"{where}: duplicate id {r.id!r} (first at {seen_ids[r.id]})")
         seen_ids[r.id] = where
-        key = " ".join(r.text.split()).lower()
+        key = text_key(r.text)
         if key in seen_text and not allow_repeated_text:
             raise CorpusError(f"{where}: duplicate sentence (first at {seen_text[key]}): {r.text!r}")
         seen_text[key] = where

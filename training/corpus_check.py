@@ -8,11 +8,12 @@ from collections.abc import Sequence
 from itertools import combinations
 
 from model.taxonomy import EVENT_TYPES, SPAN_LABELS, SUB_EVENT_TYPES, event_types_of
-from training.corpus import SPLITS, Record
+from training.corpus import NEGATIVE_FAMILIES, SENTENCE_FORMS, SPLITS, Record
 
 logger = logging.getLogger(__name__)
 
 NEAR_DUP_JACCARD = 0.6
+LENGTH_BUCKETS = (30, 45, 60)  # "over N words" shares reported, as real news runs long
 
 
 def _five_grams(text: str) -> frozenset[tuple[str, ...]]:
@@ -42,6 +43,19 @@ def near_duplicate_pairs(records: Sequence[Record], threshold: float = NEAR_DUP_
         if jac >= threshold:
             out.append((records[i].id, records[j].id, jac))
     return out
+
+
+def trigger_variety(records: Sequence[Record]) -> dict[str, int]:
+    """Distinct TRIGGER strings (lower-cased) per sub-event type, from sentences with one type.
+
+    Sentences with several types are left out because their triggers cannot be told apart.
+    """
+    seen: dict[str, set[str]] = {s: set() for s in SUB_EVENT_TYPES}
+    for r in records:
+        if len(r.sub_event_types) == 1:
+            seen[r.sub_event_types[0]].update(
+                r.text[s.start : s.end].lower() for s in r.spans if s.label == "TRIGGER")
+    return {s: len(v) for s, v in seen.items()}
 
 
 def corpus_stats(records: Sequence[Record]) -> dict:
@@ -79,6 +93,11 @@ def corpus_stats(records: Sequence[Record]) -> dict:
         "words_min": min(words, default=0),
         "words_max": max(words, default=0),
         "words_mean": sum(words) / n if n else 0.0,
+        "words_over": {k: sum(w > k for w in words) for k in LENGTH_BUCKETS},
+        "forms": {f: sum(r.meta.get("form") == f for r in records) for f in SENTENCE_FORMS},
+        "negative_families": {f: sum(r.meta.get("neg") == f for r in records) for f in NEGATIVE_FAMILIES},
+        "negatives_without_family": sum(not r.sub_event_types and "neg" not in r.meta for r in records),
+        "trigger_variety": trigger_variety(records),
         "near_duplicate_pairs": len(dups),
         "near_duplicate_pair_share": len(dups) / total_pairs if total_pairs else 0.0,
         "near_duplicate_sentence_share": len(dup_sentences) / n if n else 0.0,
@@ -103,6 +122,13 @@ def format_stats(stats: dict) -> str:
     ]
     for ex in stats["near_duplicate_examples"]:
         lines.append(f"  near-duplicate: {ex}")
+    n = stats["sentences"] or 1
+    lines.append("longer than           " + ", ".join(
+        f"{k} words: {v} ({v / n:.1%})" for k, v in stats["words_over"].items()))
+    lines.append("styles (sentences)    " + ", ".join(f"{k or '-'} {v}" for k, v in stats["styles"].items()))
+    lines.append("forms                 " + ", ".join(f"{k} {v}" for k, v in stats["forms"].items()))
+    lines.append("no-event families     " + ", ".join(f"{k} {v}" for k, v in stats["negative_families"].items())
+                 + f", without a family {stats['negatives_without_family']}")
     splits = list(stats["splits"])
     header = f"{'':40s}{'all':>7s}" + "".join(f"{s:>7s}" for s in splits)
     lines += ["", header]
@@ -114,6 +140,9 @@ def format_stats(stats: dict) -> str:
         lines.append(f"{e:40s}{total:7d}" + "".join(f"{stats['splits'][s]['event_types'][e]:7d}" for s in splits))
     for sub in SUB_EVENT_TYPES:
         lines.append(f"  {sub:38s}{stats['sub_event_types'][sub]:7d}" + "".join(f"{stats['splits'][s]['sub_event_types'][sub]:7d}" for s in splits))
+    lines += ["", f"{'distinct triggers (one-type sentences)':40s}{'':>7s}"]
+    for sub in SUB_EVENT_TYPES:
+        lines.append(f"  {sub:38s}{stats['trigger_variety'][sub]:7d}")
     for lab in SPAN_LABELS:
         lines.append(f"span {lab:35s}{stats['spans'][lab]:7d}" + "".join(f"{stats['splits'][s]['spans'][lab]:7d}" for s in splits))
     return "\n".join(lines)

@@ -13,6 +13,7 @@ from pathlib import Path
 
 import numpy as np
 
+from model.errors import WirecoderError
 from model.spans import Word, tag_words
 from model.taxonomy import BIO_TAGS, EVENT_TYPES, NO_EVENT, SPAN_LABELS, SUB_EVENT_TYPES, event_types_of
 from training.corpus import Record, Span
@@ -257,7 +258,7 @@ def run_evaluation(
         records = read_records(list(data) if data else [CORPUS_DIR])
     test = [r for r in records if r.split in (None, "test")]
     if not test:
-        raise ValueError("no test sentences in the evaluation data")
+        raise WirecoderError("no test sentences in the evaluation data")
     train = by_split(read_records(list(baseline_data) if baseline_data else [CORPUS_DIR]))["train"]
     return evaluate_all(coder, test, train, output_dir, batch_size=batch_size, span_labels=span_labels,
                         score_events=score_events, label_map=lmap)

@@ -22,7 +22,7 @@ from pathlib import Path
 
 from model.taxonomy import SPAN_LABELS
 from training.files import read_json_file
-from training.corpus import CorpusError, Record, Span, corpus_files, read_corpus_file, read_jsonl_file, validate
+from training.corpus import CorpusError, Record, Span, corpus_files, read_corpus_file, read_jsonl_file, text_key, validate
 
 logger = logging.getLogger(__name__)
 
@@ -143,7 +143,7 @@ def check_mapped_records(records: Sequence[Record], allowed: Iterable[str]) -> N
     event-only span rule is not applied: foreign data need not carry sentence labels.
     """
     validate(records, span_labels=allowed, allow_repeated_text=True, event_only_rule=False)
-    repeated = Counter(" ".join(r.text.split()).lower() for r in records)
+    repeated = Counter(text_key(r.text) for r in records)
     n_rep = sum(c - 1 for c in repeated.values() if c > 1)
     if n_rep:
         logger.warning("%d sentences repeat an earlier one; they are all scored", n_rep)

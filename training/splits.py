@@ -5,6 +5,7 @@ from __future__ import annotations
 import hashlib
 from collections.abc import Sequence
 
+from model.errors import WirecoderError
 from training.corpus import SPLITS, Record
 
 
@@ -16,7 +17,7 @@ def _bucket(doc_id: str) -> float:
 def assign_missing_splits(records: Sequence[Record], dev_fraction: float = 0.1, test_fraction: float = 0.1) -> None:
     """Give every report without a split one, by a hash of its doc_id (same answer on every run)."""
     if not (0 <= dev_fraction < 1 and 0 <= test_fraction < 1 and dev_fraction + test_fraction < 1):
-        raise ValueError("dev and test fractions must be in [0, 1) and sum to less than 1")
+        raise WirecoderError("dev and test fractions must be in [0, 1) and sum to less than 1")
     for r in records:
         if r.split is None:
             b = _bucket(r.doc_id)

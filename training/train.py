@@ -15,6 +15,7 @@ import numpy as np
 import torch
 from transformers import AutoConfig, AutoTokenizer, EvalPrediction, Trainer, set_seed
 
+from model.errors import BaseModelError, WirecoderError
 from model.modeling import WirecoderModel
 from model.spans import IGNORE
 from model.taxonomy import SUB_EVENT_TYPES
@@ -27,10 +28,6 @@ from training.splits import assign_missing_splits, by_split
 from training.thresholds import tune_thresholds
 
 logger = logging.getLogger(__name__)
-
-
-class BaseModelError(ValueError):
-    """A --base-model that is not a usable encoder directory."""
 
 
 def load_base_encoder(path: str, **config_kwargs) -> tuple[WirecoderModel, object]:
@@ -151,9 +148,9 @@ def run_training(model_args: ModelArguments, data_args: DataArguments, args: Wir
     assign_missing_splits(records, data_args.dev_fraction, data_args.test_fraction)
     splits = by_split(records)
     if not splits["train"]:
-        raise ValueError("no training sentences: every report is in dev or test")
+        raise WirecoderError("no training sentences: every report is in dev or test")
     if not splits["dev"]:
-        raise ValueError("no dev sentences: the best checkpoint and the thresholds are chosen on dev")
+        raise WirecoderError("no dev sentences: the best checkpoint and the thresholds are chosen on dev")
     logger.info("sentences: train %d, dev %d, test %d", *(len(splits[s]) for s in ("train", "dev", "test")))
 
     base = model_args.base_model or default_base_model()

@@ -14,7 +14,8 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from training.corpus import Record, validate
+from model.errors import WirecoderError
+from training.corpus import Record, text_key, validate
 
 logger = logging.getLogger(__name__)
 
@@ -36,7 +37,7 @@ def drop_duplicates(result: ImportResult) -> None:
     texts: set[str] = set()
     kept = []
     for r in result.records:
-        key = " ".join(r.text.split()).lower()
+        key = text_key(r.text)
         if r.id in ids:
             result.skip("duplicate id", r.source)
         elif key in texts:
@@ -65,7 +66,7 @@ def importers() -> dict[str, Callable[..., ImportResult]]:
 def import_file(fmt: str, path: str | Path, label_map=None, **options) -> ImportResult:
     readers = importers()
     if fmt not in readers:
-        raise ValueError(f"unknown import format {fmt!r} (known: {', '.join(readers)})")
+        raise WirecoderError(f"unknown import format {fmt!r} (known: {', '.join(readers)})")
     path = Path(path)
     if not path.is_file():
         raise FileNotFoundError(f"{path}: no such file")

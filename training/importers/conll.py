@@ -16,6 +16,7 @@ from collections import Counter
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from model.errors import WirecoderError
 from training.corpus import CorpusError, Record, Span
 from training.importers import ImportResult, drop_event_only_spans, resolve_labels
 
@@ -156,7 +157,7 @@ def join_tokens(tokens: list[str]) -> tuple[str, list[tuple[int, int]]]:
 
 def read(path: Path, label_map=None, scheme: str = "auto", **_options) -> ImportResult:
     if scheme not in SCHEMES:
-        raise ValueError(f"--scheme must be one of {', '.join(SCHEMES)}")
+        raise WirecoderError(f"--scheme must be one of {', '.join(SCHEMES)}")
     result = ImportResult()
     sentences, has_docstart = read_sentences(path)
     if scheme == "auto":

@@ -7,6 +7,8 @@ from pathlib import Path
 
 import evaluate
 
+from model.errors import WirecoderError
+
 _HERE = Path(__file__).resolve().parent
 
 
@@ -15,5 +17,5 @@ def load_metric(name: str) -> evaluate.EvaluationModule:
     """``span_f1`` or ``multilabel_f1``, loaded from this folder."""
     path = _HERE / name
     if not (path / f"{name}.py").is_file():
-        raise ValueError(f"unknown metric {name!r}; have: span_f1, multilabel_f1")
+        raise WirecoderError(f"unknown metric {name!r}; have: span_f1, multilabel_f1")
     return evaluate.load(str(path))
