@@ -19,19 +19,35 @@ ABBREVIATIONS = frozenset(
     """.split()
 )
 
+# Abbreviations that often end a sentence too ("at 5 p.m. Police said"): they end one when the next
+# word is a common sentence opener.
+_MAY_END_SENTENCE = frozenset("a.m p.m u.s u.k u.n e.u etc d.c u.s.a inc ltd co corp jr sr".split())
+_SENTENCE_STARTERS = frozenset(
+    """He She It They We I You The A An This That These Those There Their His Her Its Our In On At By For But And
+    Police Officials Authorities Witnesses Residents Soldiers Troops No Some Many Several Earlier Later Meanwhile
+    However Separately Also After Before When While Since""".split()
+)
 _CLOSERS = "\"'”’)]»"
 _BOUNDARY = re.compile(r"[.!?…]+[" + re.escape(_CLOSERS) + r"]*(?=\s)")
 _PARAGRAPH = re.compile(r"\n\s*\n")
 
 
-def _ends_with_abbreviation(text: str, dot: int) -> bool:
-    """Is the full stop at ``dot`` part of an abbreviation or an initial?"""
+def _word_before(text: str, dot: int) -> str:
     j = dot
     while j > 0 and not text[j - 1].isspace() and text[j - 1] not in "(\"'“‘":
         j -= 1
-    word = text[j:dot].lower()
+    return text[j:dot].lower()
+
+
+def _ends_with_abbreviation(text: str, dot: int, next_word: str) -> bool:
+    """Is the full stop at ``dot`` part of an abbreviation or an initial, given the next word?"""
+    word = _word_before(text, dot)
     if not word:
         return False
+    if word in ("no", "nos"):
+        return next_word[:1].isdigit()  # "No. 5", but "the rebels said no. Fighting resumed"
+    if word in _MAY_END_SENTENCE:
+        return next_word not in _SENTENCE_STARTERS
     if word in ABBREVIATIONS:
         return True
     # Single letters ("J. Smith") and dotted acronyms ("U.S", "a.m") are initials, not sentence ends.
@@ -43,16 +59,16 @@ def _split_block(text: str, start: int, end: int) -> list[tuple[int, int]]:
     sent_start = start
     for m in _BOUNDARY.finditer(text, start, end):
         punct_end = m.end()
-        if text[m.start()] == "." and m.group().rstrip(_CLOSERS) == "." and _ends_with_abbreviation(text, m.start()):
-            continue
-        # The next sentence must start like one: upper case, a digit, a quote or a bracket.
+        # The next sentence must start like one: not with a lower-case letter.
         k = punct_end
         while k < end and text[k].isspace():
             k += 1
         if k >= end:
             break
-        nxt = text[k]
-        if not (nxt.isupper() or nxt.isdigit() or nxt in "\"'“‘([«" or not nxt.isascii() and nxt.isalpha() and not nxt.islower()):
+        next_word = re.match(r"\S*", text[k:end]).group().strip("\"'“‘([«.,;:")
+        if text[m.start()] == "." and m.group().rstrip(_CLOSERS) == "." and _ends_with_abbreviation(text, m.start(), next_word):
+            continue
+        if text[k].islower():
             continue
         out.append((sent_start, punct_end))
         sent_start = k
