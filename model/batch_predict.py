@@ -8,6 +8,7 @@ records already done, so every input appears exactly once however the previous r
 
 from __future__ import annotations
 
+import hashlib
 import json
 import logging
 import os
@@ -39,9 +40,27 @@ def progress_path(output: Path) -> Path:
     return output.with_name(f".{output.name}.progress.json")
 
 
-def _save_progress(path: Path, records: int, offset: int, complete: bool) -> None:
+def input_identity(path: str | Path) -> dict:
+    """What identifies an input across runs: its path, size and a hash of its first 64 KiB.
+
+    ``--resume`` refuses to continue when these differ, since skipping "done" records of another
+    input would silently lose documents.
+    """
+    if str(path) == "-":
+        return {"path": "-"}
+    p = Path(path)
+    if p.is_dir():
+        files = sorted(f.name for f in p.iterdir() if f.is_file())
+        return {"path": str(p.resolve()), "files": len(files),
+                "names_sha256": hashlib.sha256("\n".join(files).encode()).hexdigest()}
+    with p.open("rb") as fh:
+        head = fh.read(1 << 16)
+    return {"path": str(p.resolve()), "size": p.stat().st_size, "head_sha256": hashlib.sha256(head).hexdigest()}
+
+
+def _save_progress(path: Path, records: int, offset: int, complete: bool, run: dict) -> None:
     tmp = path.with_suffix(".tmp")
-    tmp.write_text(json.dumps({"records": records, "offset": offset, "complete": complete}), encoding="utf-8")
+    tmp.write_text(json.dumps({"records": records, "offset": offset, "complete": complete, **run}), encoding="utf-8")
     os.replace(tmp, path)
 
 
@@ -77,9 +96,20 @@ def run_predict(
     strict: bool = False,
     show_progress: bool = True,
     on_prediction: Callable[[Prediction], None] | None = None,
+    input_id: dict | None = None,
 ) -> RunStats:
+    """Code ``docs`` into ``output`` (stdout when None) in chunks; see the module docstring.
+
+    ``input_id`` (from :func:`input_identity`) is stored with the progress so that ``resume``
+    can refuse another input or format.
+    """
+    if batch_size < 1:
+        raise WirecoderError(f"--batch-size must be at least 1, not {batch_size}")
+    if chunk_size < 1:
+        raise WirecoderError(f"--chunk-size must be at least 1, not {chunk_size}")
     writer = make_writer(fmt)
     stats = RunStats()
+    run = {"format": fmt, "input": input_id or {}}
     if output is None:
         if resume:
             raise WirecoderError("--resume needs an output file (-o)")
@@ -91,11 +121,24 @@ def run_predict(
         if resume and out.exists():
             if not prog_file.exists():
                 raise WirecoderError(f"cannot resume {out}: no progress file {prog_file.name} (was it written by wirecoder predict?)")
-            prog = json.loads(prog_file.read_text(encoding="utf-8"))
+            try:
+                prog = json.loads(prog_file.read_text(encoding="utf-8"))
+                done, offset = int(prog["records"]), int(prog["offset"])
+            except (ValueError, KeyError, TypeError) as exc:
+                raise WirecoderError(f"cannot resume {out}: progress file {prog_file.name} is damaged ({exc})") from exc
+            if prog.get("format", fmt) != fmt:
+                raise WirecoderError(f"cannot resume {out}: it was written as {prog['format']}, not {fmt}")
+            if input_id and prog.get("input") and prog["input"] != input_id:
+                raise WirecoderError(f"cannot resume {out}: it was written from another input "
+                                     f"({prog['input'].get('path')}, {prog['input'].get('size', '?')} bytes); "
+                                     "start a new output or give the same input")
             if prog.get("complete"):
                 stats.already_complete = True
                 return stats
-            done, offset = int(prog["records"]), int(prog["offset"])
+            size = out.stat().st_size
+            if size < offset:
+                raise WirecoderError(f"cannot resume {out}: it is {size:,} bytes but {offset:,} were written; "
+                                     "it was changed since; start a new output")
             fd = os.open(out, os.O_WRONLY)
             os.ftruncate(fd, offset)  # drop anything written after the last completed chunk
             os.lseek(fd, offset, os.SEEK_SET)
@@ -108,7 +151,7 @@ def run_predict(
             _write_all(fd, head)
             done, offset = 0, len(head)
             os.fsync(fd)
-            _save_progress(prog_file, done, offset, False)
+            _save_progress(prog_file, done, offset, False, run)
 
     bar = tqdm(desc="coding", unit="doc", initial=done, disable=not show_progress, file=sys.stderr)
     try:
@@ -134,13 +177,13 @@ def run_predict(
             stats.written += len(chunk)
             if prog_file is not None:
                 os.fsync(fd)
-                _save_progress(prog_file, done, offset, False)
+                _save_progress(prog_file, done, offset, False, run)
             bar.update(len(chunk))
         tail = writer.footer().encode("utf-8")
         emit(fd, tail)
         if prog_file is not None:
             os.fsync(fd)
-            _save_progress(prog_file, done, offset + len(tail), True)
+            _save_progress(prog_file, done, offset + len(tail), True, run)
     finally:
         bar.close()
         if output is not None:

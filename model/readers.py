@@ -51,8 +51,9 @@ def _display_name(path: str | Path) -> str:
 
 def _open_text(path: str | Path):
     if str(path) == "-":
-        return io.TextIOWrapper(sys.stdin.buffer, encoding="utf-8", errors="surrogateescape", newline="")
-    return open(path, encoding="utf-8", errors="surrogateescape", newline="")
+        return io.TextIOWrapper(sys.stdin.buffer, encoding="utf-8-sig", errors="surrogateescape", newline="")
+    # utf-8-sig: a byte-order mark (Excel, Notepad) is not part of the first id, field or text.
+    return open(path, encoding="utf-8-sig", errors="surrogateescape", newline="")
 
 
 def read_jsonl(path: str | Path, id_field: str = "id", text_field: str = "text") -> Iterator[InputDoc]:
@@ -113,7 +114,7 @@ def read_text_lines(path: str | Path) -> Iterator[InputDoc]:
 def _read_whole(path: Path, index: int) -> InputDoc:
     if path.stat().st_size > 4 * MAX_CHARS:
         return InputDoc(index, path.stem, None, str(path), f"file of {path.stat().st_size:,} bytes is too large")
-    text = path.read_bytes().decode("utf-8", errors="surrogateescape")
+    text = path.read_bytes().decode("utf-8-sig", errors="surrogateescape")
     error = _check(text)
     return InputDoc(index, path.stem, text if error is None else None, str(path), error)
 

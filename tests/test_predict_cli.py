@@ -169,3 +169,73 @@ def test_resume_after_sigkill_yields_each_input_exactly_once(trained_dir, tmp_pa
     assert ids == [f"d{i}" for i in range(n)]  # each input exactly once, in order
     again = subprocess.run(cmd + ["--resume"], capture_output=True, text=True, timeout=300)
     assert again.returncode == 0 and "already complete" in again.stderr
+
+
+def test_output_that_is_the_input_is_refused_and_the_input_kept(trained_dir, tmp_path, capsys):
+    src = write_jsonl(tmp_path / "in.jsonl", [{"id": "a", "text": REPORT}])
+    before = src.read_bytes()
+    rc, _, err = run(["--model", str(trained_dir), str(src), "-o", str(src)], capsys)
+    assert rc == 1 and "is the input" in err
+    assert src.read_bytes() == before
+
+
+@pytest.mark.parametrize("flag, value", [("--chunk-size", "0"), ("--chunk-size", "-3"), ("--batch-size", "0")])
+def test_sizes_below_one_are_refused_before_writing(trained_dir, tmp_path, capsys, flag, value):
+    src = write_jsonl(tmp_path / "in.jsonl", [{"id": "a", "text": REPORT}])
+    out = tmp_path / "out.jsonl"
+    rc, _, err = run(["--model", str(trained_dir), str(src), "-o", str(out), flag, value], capsys)
+    assert rc == 1 and "at least 1" in err
+    assert not out.exists()
+
+
+def _interrupted_run(trained_dir, tmp_path, capsys, n=6):
+    """A finished run whose progress file is then marked incomplete after 2 documents."""
+    from model.batch_predict import progress_path
+
+    src = write_jsonl(tmp_path / "in.jsonl", [{"id": f"d{i}", "text": f"Gunmen attacked village {i}."} for i in range(n)])
+    out = tmp_path / "out.jsonl"
+    assert run(["--model", str(trained_dir), str(src), "-o", str(out), "--chunk-size", "2"], capsys)[0] == 0
+    prog = progress_path(out)
+    state = json.loads(prog.read_text())
+    lines = out.read_bytes().splitlines(keepends=True)
+    state.update(records=2, offset=len(b"".join(lines[:2])), complete=False)
+    prog.write_text(json.dumps(state))
+    return src, out
+
+
+def test_resume_refuses_another_input_or_format(trained_dir, tmp_path, capsys):
+    src, out = _interrupted_run(trained_dir, tmp_path, capsys)
+    other = write_jsonl(tmp_path / "other.jsonl", [{"id": "x", "text": REPORT}])
+    before = out.read_bytes()
+    rc, _, err = run(["--model", str(trained_dir), str(other), "-o", str(out), "--resume"], capsys)
+    assert rc == 1 and "another input" in err
+    rc, _, err = run(["--model", str(trained_dir), str(src), "-o", str(out), "--resume", "--format", "csv"], capsys)
+    assert rc == 1 and "written as jsonl, not csv" in err
+    assert out.read_bytes() == before
+    rc, _, err = run(["--model", str(trained_dir), str(src), "-o", str(out), "--resume"], capsys)
+    assert rc == 0
+    assert [json.loads(line)["id"] for line in out.read_text().splitlines()] == [f"d{i}" for i in range(6)]
+
+
+def test_resume_refuses_an_output_shortened_since(trained_dir, tmp_path, capsys):
+    src, out = _interrupted_run(trained_dir, tmp_path, capsys)
+    out.write_bytes(out.read_bytes()[:10])
+    rc, _, err = run(["--model", str(trained_dir), str(src), "-o", str(out), "--resume"], capsys)
+    assert rc == 1 and "changed since" in err
+    assert b"\x00" not in out.read_bytes() and len(out.read_bytes()) == 10
+
+
+def test_byte_order_marks_are_not_part_of_ids_or_text(trained_dir, tmp_path, capsys):
+    bom = "\ufeff"
+    csv_in = tmp_path / "in.csv"
+    csv_in.write_text(bom + "id,text\nr1,Police arrested two men in Kaduna.\n", encoding="utf-8")
+    jsonl_in = tmp_path / "in.jsonl"
+    jsonl_in.write_text(bom + json.dumps({"id": "j1", "text": "Police arrested two men in Kaduna."}) + "\n", encoding="utf-8")
+    txt_in = tmp_path / "in.txt"
+    txt_in.write_text(bom + "Police arrested two men in Kaduna.", encoding="utf-8")
+    for src, expected_id in ((csv_in, "r1"), (jsonl_in, "j1"), (txt_in, "in")):
+        out = tmp_path / f"{src.suffix[1:]}.out.jsonl"
+        rc, _, err = run(["--model", str(trained_dir), str(src), "-o", str(out)], capsys)
+        assert rc == 0, err
+        row = json.loads(out.read_text().splitlines()[0])
+        assert row["id"] == expected_id and row["text"] == "Police arrested two men in Kaduna."

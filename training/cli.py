@@ -60,7 +60,8 @@ def _evaluate(argv: list[str]) -> int:
 
 
 def _predict(argv: list[str]) -> int:
-    from model.batch_predict import RecordError, run_predict
+    from model.errors import WirecoderError
+    from model.batch_predict import RecordError, input_identity, run_predict
     from model.predictor import EventCoder
     from model.readers import read_inputs
     from model.writers import FORMATS, text_summary
@@ -82,6 +83,10 @@ def _predict(argv: list[str]) -> int:
     p.add_argument("--device", default=None, help="cpu, cuda, cuda:1 ... (default: cuda when available)")
     p.add_argument("--int8", action="store_true", help="int8 encoder on the CPU: about 3x faster, slightly less accurate")
     args = p.parse_args(argv)
+    if args.output and args.input != "-" and Path(args.output).resolve() == Path(args.input).resolve():
+        raise WirecoderError(f"the output {args.output} is the input: choose another -o file")
+    if args.batch_size < 1 or args.chunk_size < 1:
+        raise WirecoderError("--batch-size and --chunk-size must be at least 1")
     fmt = args.format or {".csv": "csv", ".html": "html", ".htm": "html"}.get(Path(args.output).suffix if args.output else "", "jsonl")
     coder = EventCoder.from_pretrained(args.model, device="cpu" if args.int8 else args.device, quantize=args.int8)
     summary_stream = sys.stdout if args.output else sys.stderr
@@ -89,7 +94,7 @@ def _predict(argv: list[str]) -> int:
     docs = read_inputs(args.input, lines=args.lines, text_column=args.text_column, id_column=args.id_column)
     try:
         stats = run_predict(coder, docs, args.output, fmt, args.batch_size, args.chunk_size, args.resume, args.strict,
-                            show_progress=True, on_prediction=on_pred)
+                            show_progress=True, on_prediction=on_pred, input_id=input_identity(args.input))
     except RecordError as exc:
         print(f"wirecoder: error: {exc} (--strict)", file=sys.stderr)
         return 1
