@@ -34,6 +34,8 @@ class MultilabelF1(evaluate.Metric):
             "micro_recall": float(report["micro avg"]["recall"]),
             "micro_f1": float(report["micro avg"]["f1-score"]),
             "macro_f1": float(report["macro avg"]["f1-score"]),
+            # support-weighted, the average published ACLED-coding results quote
+            "weighted_f1": float(report["weighted avg"]["f1-score"]),
             "per_class": {
                 n: {
                     "precision": float(report[n]["precision"]),
