@@ -1,11 +1,14 @@
-"""The shipped corpus meets the bar set for corpus v1 (and `wirecoder data check` enforces its rules)."""
+"""The shipped corpus meets the bar set for corpus v2 (issue 8; `wirecoder data check` enforces its rules)."""
 
 import pytest
 
 from model.taxonomy import EVENT_TYPES, SPAN_LABELS, SUB_EVENT_TYPES
 from training.cli import main
-from training.corpus import CORPUS_DIR, read_records
+from training.corpus import CORPUS_DIR, NEGATIVE_FAMILIES, read_records
 from training.corpus_check import corpus_stats
+
+# The families issue 8 asks for at least 200 sentences each ("humanitarian" is ours, with no floor).
+REQUIRED_FAMILIES = ("accident", "disaster", "crime", "statement", "plan", "background", "judicial")
 
 
 @pytest.fixture(scope="module")
@@ -14,14 +17,36 @@ def stats():
 
 
 def test_size_reports_and_countries(stats):
-    assert stats["sentences"] >= 3000
-    assert stats["reports"] >= 400
-    assert stats["countries"] >= 40
+    assert stats["sentences"] >= 12000
+    assert stats["reports"] >= 1800
+    assert stats["countries"] >= 110
 
 
-def test_every_sub_event_type_has_60_sentences(stats):
-    low = {s: n for s, n in stats["sub_event_types"].items() if n < 60}
+def test_every_sub_event_type_has_250_sentences(stats):
+    low = {s: n for s, n in stats["sub_event_types"].items() if n < 250}
     assert not low, low
+
+
+def test_every_sub_event_type_has_40_distinct_triggers(stats):
+    low = {s: n for s, n in stats["trigger_variety"].items() if n < 40}
+    assert not low, low
+
+
+def test_every_negative_has_a_family_and_each_family_200(stats):
+    assert stats["negatives_without_family"] == 0
+    assert set(REQUIRED_FAMILIES) <= set(NEGATIVE_FAMILIES)
+    low = {f: stats["negative_families"][f] for f in REQUIRED_FAMILIES if stats["negative_families"][f] < 200}
+    assert not low, low
+
+
+def test_lengths_and_registers_of_real_reports(stats):
+    n = stats["sentences"]
+    assert stats["words_over"][30] >= 0.20 * n
+    assert stats["words_over"][45] >= 0.05 * n
+    assert stats["words_over"][60] >= 20
+    assert stats["forms"]["headline"] >= 400
+    assert stats["forms"]["dateline"] >= 500
+    assert stats["styles"].get("acled", 0) >= 2000
 
 
 def test_each_event_type_appears_30_times_in_test(stats):
@@ -30,8 +55,8 @@ def test_each_event_type_appears_30_times_in_test(stats):
 
 
 def test_negatives_multi_events_and_near_duplicates(stats):
-    assert stats["no_event_share"] >= 0.20
-    assert stats["multi_event_share"] >= 0.10
+    assert stats["no_event_share"] >= 0.30
+    assert stats["multi_event_share"] >= 0.08
     assert stats["near_duplicate_sentence_share"] < 0.01
 
 
