@@ -15,7 +15,7 @@ _LAZY = {
     "WirecoderConfig": "model.modeling",
     "WirecoderModel": "model.modeling",
     "EventCoder": "model.predictor",
-    "ModelLoadError": "model.predictor",
+    "ModelLoadError": "model.errors",
     "EventRow": "model.results",
     "Prediction": "model.results",
     "ScoredLabel": "model.results",

@@ -20,7 +20,8 @@ from pathlib import Path
 
 from tqdm.auto import tqdm
 
-from model.errors import RecordError, WirecoderError
+from model.errors import OutputError, RecordError, WirecoderError
+from model.files import atomic_write_json, describe_os_error
 from model.readers import InputDoc
 from model.results import Prediction
 from model.writers import make_writer
@@ -58,25 +59,65 @@ def input_identity(path: str | Path) -> dict:
     return {"path": str(p.resolve()), "size": p.stat().st_size, "head_sha256": hashlib.sha256(head).hexdigest()}
 
 
+class _Output:
+    """Where the coded records go: a regular file (fsynced, with a progress file for ``--resume``),
+    or a stream (stdout, /dev/null, a pipe) written as it comes. Write errors name the output."""
+
+    def __init__(self, output: str | Path | None):
+        self.path = None if output is None else Path(output)
+        self.name = "<stdout>" if self.path is None else str(self.path)
+        self.fd = -1
+        # Only a regular file can be fsynced, truncated and resumed.
+        self.durable = self.path is not None and not (self.path.exists() and not self.path.is_file())
+        if self.path is not None and self.path.is_dir():
+            raise OutputError(f"cannot write {self.path}: it is a directory")
+
+    def _failed(self, exc: OSError) -> OutputError:
+        return OutputError(f"cannot write {self.name}: {describe_os_error(exc)}")
+
+    def open(self, truncate_to: int | None = None) -> None:
+        """Open for writing: from scratch, or (``truncate_to``) after the last completed chunk."""
+        if self.path is None:
+            return
+        try:
+            if truncate_to is not None:
+                self.fd = os.open(self.path, os.O_WRONLY)
+                os.ftruncate(self.fd, truncate_to)  # drop anything written after the last completed chunk
+                os.lseek(self.fd, truncate_to, os.SEEK_SET)
+            else:
+                if self.durable:
+                    self.path.parent.mkdir(parents=True, exist_ok=True)
+                self.fd = os.open(self.path, os.O_WRONLY | os.O_CREAT | (os.O_TRUNC if self.durable else 0), 0o644)
+        except OSError as exc:
+            raise self._failed(exc) from exc
+
+    def write(self, data: bytes) -> None:
+        try:
+            if self.fd == -1:
+                sys.stdout.write(data.decode("utf-8"))
+                sys.stdout.flush()
+            else:
+                view = memoryview(data)
+                while view:
+                    view = view[os.write(self.fd, view) :]
+        except OSError as exc:
+            raise self._failed(exc) from exc
+
+    def sync(self) -> None:
+        if self.durable and self.fd != -1:
+            try:
+                os.fsync(self.fd)
+            except OSError as exc:
+                raise self._failed(exc) from exc
+
+    def close(self) -> None:
+        if self.fd != -1:
+            os.close(self.fd)
+            self.fd = -1
+
+
 def _save_progress(path: Path, records: int, offset: int, complete: bool, run: dict) -> None:
-    tmp = path.with_suffix(".tmp")
-    tmp.write_text(json.dumps({"records": records, "offset": offset, "complete": complete, **run}), encoding="utf-8")
-    os.replace(tmp, path)
-
-
-def _write_all(fd: int, data: bytes) -> None:
-    view = memoryview(data)
-    while view:
-        view = view[os.write(fd, view) :]
-
-
-def emit(fd: int, data: bytes) -> None:
-    """Write to the output file descriptor, or to stdout (fd -1) through sys.stdout."""
-    if fd == -1:
-        sys.stdout.write(data.decode("utf-8"))
-        sys.stdout.flush()
-    else:
-        _write_all(fd, data)
+    atomic_write_json(path, {"records": records, "offset": offset, "complete": complete, **run}, indent=None)
 
 
 def _chunks(it: Iterable[InputDoc], size: int) -> Iterator[list[InputDoc]]:
@@ -110,47 +151,42 @@ def run_predict(
     writer = make_writer(fmt)
     stats = RunStats()
     run = {"format": fmt, "input": input_id or {}}
-    if output is None:
-        if resume:
-            raise WirecoderError("--resume needs an output file (-o)")
-        fd, prog_file, done, offset = -1, None, 0, 0
-        emit(-1, writer.header().encode("utf-8"))
+    out = _Output(output)
+    prog_file = progress_path(out.path) if out.durable else None
+    done, offset = 0, 0
+    if resume and prog_file is None:
+        raise WirecoderError("--resume needs a regular output file (-o FILE)")
+    if resume and out.path.exists():
+        if not prog_file.exists():
+            raise WirecoderError(f"cannot resume {out.path}: no progress file {prog_file.name} (was it written by wirecoder predict?)")
+        try:
+            prog = json.loads(prog_file.read_text(encoding="utf-8"))
+            done, offset = int(prog["records"]), int(prog["offset"])
+        except (ValueError, KeyError, TypeError) as exc:
+            raise WirecoderError(f"cannot resume {out.path}: progress file {prog_file.name} is damaged ({exc})") from exc
+        if prog.get("format", fmt) != fmt:
+            raise WirecoderError(f"cannot resume {out.path}: it was written as {prog['format']}, not {fmt}")
+        if input_id and prog.get("input") and prog["input"] != input_id:
+            raise WirecoderError(f"cannot resume {out.path}: it was written from another input "
+                                 f"({prog['input'].get('path')}, {prog['input'].get('size', '?')} bytes); "
+                                 "start a new output or give the same input")
+        if prog.get("complete"):
+            stats.already_complete = True
+            return stats
+        size = out.path.stat().st_size
+        if size < offset:
+            raise WirecoderError(f"cannot resume {out.path}: it is {size:,} bytes but {offset:,} were written; "
+                                 "it was changed since; start a new output")
+        out.open(truncate_to=offset)
+        stats.resumed_from = done
+        logger.info("resuming %s after %d records", out.path, done)
     else:
-        out = Path(output)
-        prog_file = progress_path(out)
-        if resume and out.exists():
-            if not prog_file.exists():
-                raise WirecoderError(f"cannot resume {out}: no progress file {prog_file.name} (was it written by wirecoder predict?)")
-            try:
-                prog = json.loads(prog_file.read_text(encoding="utf-8"))
-                done, offset = int(prog["records"]), int(prog["offset"])
-            except (ValueError, KeyError, TypeError) as exc:
-                raise WirecoderError(f"cannot resume {out}: progress file {prog_file.name} is damaged ({exc})") from exc
-            if prog.get("format", fmt) != fmt:
-                raise WirecoderError(f"cannot resume {out}: it was written as {prog['format']}, not {fmt}")
-            if input_id and prog.get("input") and prog["input"] != input_id:
-                raise WirecoderError(f"cannot resume {out}: it was written from another input "
-                                     f"({prog['input'].get('path')}, {prog['input'].get('size', '?')} bytes); "
-                                     "start a new output or give the same input")
-            if prog.get("complete"):
-                stats.already_complete = True
-                return stats
-            size = out.stat().st_size
-            if size < offset:
-                raise WirecoderError(f"cannot resume {out}: it is {size:,} bytes but {offset:,} were written; "
-                                     "it was changed since; start a new output")
-            fd = os.open(out, os.O_WRONLY)
-            os.ftruncate(fd, offset)  # drop anything written after the last completed chunk
-            os.lseek(fd, offset, os.SEEK_SET)
-            stats.resumed_from = done
-            logger.info("resuming %s after %d records", out, done)
-        else:
-            out.parent.mkdir(parents=True, exist_ok=True)
-            fd = os.open(out, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o644)
-            head = writer.header().encode("utf-8")
-            _write_all(fd, head)
-            done, offset = 0, len(head)
-            os.fsync(fd)
+        out.open()
+        head = writer.header().encode("utf-8")
+        out.write(head)
+        offset = len(head)
+        out.sync()
+        if prog_file is not None:
             _save_progress(prog_file, done, offset, False, run)
 
     bar = tqdm(desc="coding", unit="doc", initial=done, disable=not show_progress, file=sys.stderr)
@@ -171,21 +207,20 @@ def run_predict(
                     on_prediction(pred)
                 pieces.append(writer.record(pred, d.id, d.where, d.error))
             data = "".join(pieces).encode("utf-8")
-            emit(fd, data)
+            out.write(data)
             done += len(chunk)
             offset += len(data)
             stats.written += len(chunk)
+            out.sync()
             if prog_file is not None:
-                os.fsync(fd)
                 _save_progress(prog_file, done, offset, False, run)
             bar.update(len(chunk))
         tail = writer.footer().encode("utf-8")
-        emit(fd, tail)
+        out.write(tail)
+        out.sync()
         if prog_file is not None:
-            os.fsync(fd)
             _save_progress(prog_file, done, offset + len(tail), True, run)
     finally:
         bar.close()
-        if output is not None:
-            os.close(fd)
+        out.close()
     return stats

@@ -22,3 +22,15 @@ class CorpusError(WirecoderError):
 
 class BaseModelError(WirecoderError):
     """A ``--base-model`` that is not a usable encoder."""
+
+
+class OutputError(WirecoderError):
+    """An output file that cannot be written (a folder, no space, no permission)."""
+
+
+class ConfigError(WirecoderError):
+    """A training config file or argument value that cannot be used."""
+
+
+class DeviceError(WirecoderError):
+    """A ``--device`` that does not exist on this machine."""

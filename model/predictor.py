@@ -7,7 +7,6 @@ into the input string.
 
 from __future__ import annotations
 
-import json
 import logging
 from collections.abc import Iterable, Sequence
 from pathlib import Path
@@ -15,7 +14,6 @@ from pathlib import Path
 import numpy as np
 import torch
 from tqdm.auto import tqdm
-from transformers import AutoTokenizer
 
 from model.events import build_events
 from model.modeling import WirecoderModel
@@ -23,40 +21,10 @@ from model.results import Prediction, ScoredLabel, SentenceResult, SpanResult
 from model.sentences import split_sentences
 from model.spans import Word, decode_words, words_from_encoding
 from model.errors import ModelLoadError, WirecoderError
-from model.taxonomy import BIO_TAGS, EVENT_ONLY_SPAN_LABELS, EVENT_TYPES, SUB_EVENT_TYPES, SUB_TO_EVENT
+from model.loading import load_model_dir, resolve_device
+from model.taxonomy import EVENT_ONLY_SPAN_LABELS, EVENT_TYPES, SUB_EVENT_TYPES, SUB_TO_EVENT
 
 logger = logging.getLogger(__name__)
-
-
-def check_model_dir(path: str | Path) -> Path:
-    """Fail early, with a message a user can act on, if ``path`` is not a wirecoder model."""
-    path = Path(path)
-    if not path.is_dir():
-        raise ModelLoadError(f"{path}: no such model directory")
-    cfg_file = path / "config.json"
-    if not cfg_file.is_file():
-        raise ModelLoadError(f"{path}: not a model directory (no config.json); train one with `wirecoder train`")
-    try:
-        cfg = json.loads(cfg_file.read_text(encoding="utf-8"))
-    except (json.JSONDecodeError, UnicodeDecodeError) as exc:
-        raise ModelLoadError(f"{cfg_file}: unreadable config ({exc})") from exc
-    if cfg.get("model_type") != "wirecoder":
-        raise ModelLoadError(
-            f"{path}: not a wirecoder model (model_type={cfg.get('model_type')!r}); "
-            "pass a directory written by `wirecoder train` (a base encoder goes to `wirecoder train --base-model`)"
-        )
-    if cfg.get("sub_event_types") != list(SUB_EVENT_TYPES):
-        raise ModelLoadError(f"{path}: the model's sub-event types differ from this wirecoder's taxonomy")
-    tags = [cfg.get("id2label", {}).get(str(i)) for i in range(len(BIO_TAGS))]
-    if tags != list(BIO_TAGS) or len(cfg.get("id2label", {})) != len(BIO_TAGS):
-        raise ModelLoadError(f"{path}: the model's span labels differ from this wirecoder's taxonomy")
-    if not any((path / f).is_file() for f in ("model.safetensors", "model.safetensors.index.json")):
-        raise ModelLoadError(f"{path}: no model.safetensors weights")
-    return path
-
-
-def default_device() -> torch.device:
-    return torch.device("cuda" if torch.cuda.is_available() else "cpu")
 
 
 class EventCoder:
@@ -69,7 +37,7 @@ class EventCoder:
     def __init__(self, model: WirecoderModel, tokenizer, device: torch.device | str | None = None, stride: int = 32):
         if not getattr(tokenizer, "is_fast", False):
             raise ModelLoadError("wirecoder needs a fast tokenizer (character offsets)")
-        self.device = torch.device(device) if device is not None else default_device()
+        self.device = resolve_device(device)
         self.model = model.to(self.device).eval()
         self.tokenizer = tokenizer
         self.config = model.config
@@ -85,9 +53,8 @@ class EventCoder:
         ``quantize=True`` runs the encoder's linear layers in int8 (CPU only): about 3x faster on a
         laptop CPU, at a small measured accuracy cost (see the README's speed section).
         """
-        path = check_model_dir(path)
-        model = WirecoderModel.from_pretrained(str(path))
-        tokenizer = AutoTokenizer.from_pretrained(str(path))
+        device = resolve_device(device)  # before loading: a missing CUDA fails fast
+        model, tokenizer = load_model_dir(path)
         coder = cls(model, tokenizer, device=device)
         if quantize:
             coder.quantize()

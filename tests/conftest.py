@@ -137,3 +137,12 @@ def trained_dir(tmp_path_factory, tiny_encoder_dir) -> Path:
     )
     assert rc == 0
     return out
+
+
+@pytest.fixture(scope="session")
+def saved_model_dir(tmp_path_factory, tiny_coder) -> Path:
+    """The untrained tiny coder saved like a trained model (for tests that only need files)."""
+    out = tmp_path_factory.mktemp("saved-model")
+    tiny_coder.model.save_pretrained(str(out))
+    tiny_coder.tokenizer.save_pretrained(str(out))
+    return out

@@ -5,6 +5,7 @@ Precedence: built-in defaults < ``--config FILE`` (JSON or YAML) < command-line 
 
 from __future__ import annotations
 
+import argparse
 import json
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -12,7 +13,7 @@ from pathlib import Path
 import torch
 from transformers import HfArgumentParser, TrainingArguments
 
-from model.errors import WirecoderError
+from model.errors import ConfigError, WirecoderError
 from training.corpus import CORPUS_DIR
 
 
@@ -118,12 +119,47 @@ def _load_config_file(path: str) -> dict:
     p = Path(path)
     if not p.is_file():
         raise FileNotFoundError(f"config file {p} not found")
-    text = p.read_text(encoding="utf-8")
+    try:
+        text = p.read_text(encoding="utf-8")
+    except UnicodeDecodeError as exc:
+        raise ConfigError(f"{p}: not valid UTF-8") from exc
     if p.suffix in (".yaml", ".yml"):
         import yaml
 
-        return yaml.safe_load(text) or {}
-    return json.loads(text)
+        try:
+            cfg = yaml.safe_load(text)
+        except yaml.YAMLError as exc:
+            mark = getattr(exc, "problem_mark", None)
+            where = f"{p}:{mark.line + 1}" if mark is not None else str(p)
+            raise ConfigError(f"{where}: malformed YAML ({getattr(exc, 'problem', None) or exc})") from exc
+    else:
+        try:
+            cfg = json.loads(text)
+        except json.JSONDecodeError as exc:
+            raise ConfigError(f"{p}:{exc.lineno}: malformed JSON ({exc.msg}, column {exc.colno})") from exc
+    if cfg is None:
+        return {}
+    if not isinstance(cfg, dict):
+        raise ConfigError(f"{p}: expected a mapping of argument names to values, not a {type(cfg).__name__}")
+    return cfg
+
+
+def _check_config_values(parser, cfg: dict, path: str) -> None:
+    """Convert each value as its flag would, so a bad one is reported against the file, not a flag."""
+    actions = {a.dest: a for a in parser._actions}
+    for key, value in cfg.items():
+        action = actions[key]
+        convert = action.type
+        values = value if isinstance(value, list) and action.nargs in ("+", "*") else [value]
+        for v in values:
+            if convert is None or v is None or not isinstance(v, (str, int, float)) or isinstance(v, bool):
+                continue
+            try:
+                convert(str(v) if not isinstance(v, str) else v)
+            except (TypeError, ValueError, argparse.ArgumentTypeError) as exc:
+                raise ConfigError(f"{path}: {key}: invalid value {v!r} ({exc})") from exc
+        if action.choices is not None and isinstance(value, str) and value not in map(str, action.choices):
+            raise ConfigError(f"{path}: {key}: {value!r} is not one of {', '.join(map(str, action.choices))}")
 
 
 def parse_train_args(argv: list[str]) -> tuple[ModelArguments, DataArguments, WirecoderTrainingArguments]:
@@ -134,9 +170,10 @@ def parse_train_args(argv: list[str]) -> tuple[ModelArguments, DataArguments, Wi
     if known.config:
         cfg = _load_config_file(known.config)
         dests = {a.dest for a in parser._actions}
-        unknown = sorted(set(cfg) - dests)
+        unknown = sorted(map(str, set(cfg) - dests))
         if unknown:
-            raise WirecoderError(f"{known.config}: unknown arguments {unknown}")
+            raise ConfigError(f"{known.config}: unknown arguments {unknown}")
+        _check_config_values(parser, cfg, known.config)
         parser.set_defaults(**cfg)
     *dataclasses_, extra = parser.parse_args_into_dataclasses(args=argv, return_remaining_strings=False)
     return tuple(dataclasses_)  # type: ignore[return-value]

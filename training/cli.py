@@ -127,7 +127,7 @@ def _data_check(argv: list[str]) -> int:
 def _data_sample(argv: list[str]) -> int:
     from training.agreement import blind_sample
     from training.corpus import CORPUS_DIR, read_records
-    from training.files import atomic_write_text
+    from model.files import atomic_write_text
 
     p = argparse.ArgumentParser(prog="wirecoder data sample",
                                 description="Write a random sample of the corpus without labels or spans, for a "
@@ -148,7 +148,7 @@ def _data_sample(argv: list[str]) -> int:
 def _data_agreement(argv: list[str]) -> int:
     from training.agreement import agreement, format_agreement
     from training.corpus import CORPUS_DIR, read_corpus_file, read_records
-    from training.files import atomic_write_json
+    from model.files import atomic_write_json
 
     p = argparse.ArgumentParser(prog="wirecoder data agreement",
                                 description="Compare a second writer's blind labels with the corpus.")
@@ -189,7 +189,24 @@ def main(argv: list[str] | None = None) -> int:
     except (WirecoderError, FileNotFoundError) as exc:
         # User errors get one clear line, not a traceback.
         print(f"wirecoder: error: {exc}", file=sys.stderr)
+        _quiet_failed_stdout()
         return 1
+
+
+def _quiet_failed_stdout() -> None:
+    """After stdout itself failed (a full disk, a closed pipe), point it at /dev/null so the flush at
+    exit does not print a second error with a traceback."""
+    import os
+
+    try:
+        sys.stdout.flush()
+    except OSError:
+        try:
+            devnull = os.open(os.devnull, os.O_WRONLY)
+            os.dup2(devnull, sys.stdout.fileno())
+            os.close(devnull)
+        except (OSError, ValueError, AttributeError):
+            pass
 
 
 if __name__ == "__main__":

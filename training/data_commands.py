@@ -11,7 +11,7 @@ import logging
 from pathlib import Path
 
 from training.corpus import CorpusError
-from training.files import atomic_write_json, atomic_write_text
+from model.files import atomic_write_json, atomic_write_text
 
 logger = logging.getLogger(__name__)
 

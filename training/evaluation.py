@@ -17,7 +17,7 @@ from model.errors import WirecoderError
 from model.spans import Word, tag_words
 from model.taxonomy import BIO_TAGS, EVENT_TYPES, NO_EVENT, SPAN_LABELS, SUB_EVENT_TYPES, event_types_of
 from training.corpus import Record, Span
-from training.files import atomic_write_json, atomic_write_text
+from model.files import atomic_write_json, atomic_write_text
 from training.metrics import load_metric
 
 logger = logging.getLogger(__name__)

@@ -7,7 +7,7 @@ from pathlib import Path
 import yaml
 
 from model.taxonomy import EVENT_TAXONOMY, SPAN_LABELS
-from training.files import atomic_write_text
+from model.files import atomic_write_text
 
 
 def _metric_rows(test: dict) -> list[tuple[str, str, float, float | None]]:

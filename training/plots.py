@@ -11,7 +11,7 @@ matplotlib.use("Agg")
 import matplotlib.pyplot as plt  # noqa: E402
 import numpy as np  # noqa: E402
 
-from training.files import atomic_write_bytes  # noqa: E402
+from model.files import atomic_write_bytes  # noqa: E402
 
 
 def _save(fig, path: str | Path) -> None:

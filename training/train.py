@@ -22,7 +22,7 @@ from model.taxonomy import SUB_EVENT_TYPES
 from training.arguments import DataArguments, ModelArguments, WirecoderTrainingArguments, default_base_model
 from training.corpus import corpus_files, read_records
 from training.features import WirecoderCollator, encode_records
-from training.files import atomic_write_json
+from model.files import atomic_write_json
 from training.metrics import load_metric
 from training.splits import assign_missing_splits, by_split
 from training.thresholds import tune_thresholds
