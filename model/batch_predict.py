@@ -14,15 +14,15 @@ import logging
 import os
 import sys
 from collections.abc import Callable, Iterable, Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from itertools import islice
 from pathlib import Path
 
 from tqdm.auto import tqdm
 
 from model.errors import OutputError, RecordError, WirecoderError
-from model.files import atomic_write_json, describe_os_error
-from model.readers import InputDoc
+from model.files import atomic_write_json, atomic_write_text, describe_os_error
+from model.readers import InputDoc, list_folder
 from model.results import Prediction
 from model.writers import make_writer
 
@@ -33,15 +33,52 @@ logger = logging.getLogger(__name__)
 class RunStats:
     written: int = 0
     errors: int = 0
+    duplicate_ids: int = 0
     resumed_from: int = 0
     already_complete: bool = False
+    # Bad records as (where, id, error): the ACLED format has no row for them, so they are listed.
+    bad: list[tuple[str, str, str]] = field(default_factory=list)
+    bad_records_file: Path | None = None
+
+
+def bad_records_path(output: Path) -> Path:
+    """Where the records left out of an ACLED table are listed: ``events.csv`` -> ``events.bad-records.jsonl``."""
+    return output.with_name(f"{output.stem}.bad-records.jsonl")
+
+
+class _Keys:
+    """Warns about repeated document ids and gives each record a unique key for ACLED event ids.
+
+    Holds every id seen, so memory grows by about 100 bytes per document: the price of catching a
+    repeat anywhere in the input.
+    """
+
+    def __init__(self, strict: bool):
+        self.strict = strict
+        self.ids: set[str] = set()
+        self.keys: set[str] = set()
+        self.repeats = 0
+
+    def key(self, doc: InputDoc) -> str:
+        if doc.id in self.ids:
+            if self.strict:
+                raise RecordError(f"{doc.where}: id {doc.id!r} repeats an earlier record's")
+            self.repeats += 1
+            logger.warning("%s: id %r repeats an earlier record's; its ACLED event ids get a #n suffix", doc.where, doc.id)
+        key, n = doc.id, 1
+        while key in self.keys:  # also a real id that equals a key made for an earlier repeat
+            n += 1
+            key = f"{doc.id}#{n}"
+        self.ids.add(doc.id)
+        self.keys.add(key)
+        return key
 
 
 def progress_path(output: Path) -> Path:
     return output.with_name(f".{output.name}.progress.json")
 
 
-def input_identity(path: str | Path) -> dict:
+def input_identity(path: str | Path, recursive: bool = False) -> dict:
     """What identifies an input across runs: its path, size and a hash of its first 64 KiB.
 
     ``--resume`` refuses to continue when these differ, since skipping "done" records of another
@@ -51,7 +88,7 @@ def input_identity(path: str | Path) -> dict:
         return {"path": "-"}
     p = Path(path)
     if p.is_dir():
-        files = sorted(f.name for f in p.iterdir() if f.is_file())
+        files = [f.relative_to(p).as_posix() for f in list_folder(p, recursive)[0]]
         return {"path": str(p.resolve()), "files": len(files),
                 "names_sha256": hashlib.sha256("\n".join(files).encode()).hexdigest()}
     with p.open("rb") as fh:
@@ -189,23 +226,34 @@ def run_predict(
         if prog_file is not None:
             _save_progress(prog_file, done, offset, False, run)
 
+    keys = _Keys(strict)
+    sidecar = bad_records_path(out.path) if fmt == "acled" and out.path is not None else None
+    if sidecar is not None and not resume:
+        sidecar.unlink(missing_ok=True)  # a list from an earlier run would name records of another input
+    docs = iter(docs)
+    for d in islice(docs, done):  # done before a resume: their ids and errors still count
+        keys.key(d)
+        if d.error is not None:
+            stats.bad.append((d.where, d.id, d.error))
     bar = tqdm(desc="coding", unit="doc", initial=done, disable=not show_progress, file=sys.stderr)
     try:
-        for chunk in _chunks(islice(docs, done, None), chunk_size):
+        for chunk in _chunks(docs, chunk_size):
+            chunk_keys = [keys.key(d) for d in chunk]
             good = [d for d in chunk if d.error is None]
             for d in chunk:
                 if d.error is not None:
                     if strict:
                         raise RecordError(f"{d.where}: {d.error}")
                     stats.errors += 1
+                    stats.bad.append((d.where, d.id, d.error))
                     logger.warning("%s: %s", d.where, d.error)
             preds = iter(coder.predict([d.text for d in good], batch_size=batch_size, ids=[d.id for d in good])) if good else iter(())
             pieces = []
-            for d in chunk:
+            for d, key in zip(chunk, chunk_keys):
                 pred = next(preds) if d.error is None else None
                 if pred is not None and on_prediction is not None:
                     on_prediction(pred)
-                pieces.append(writer.record(pred, d.id, d.where, d.error))
+                pieces.append(writer.record(pred, d.id, d.where, d.error, key))
             data = "".join(pieces).encode("utf-8")
             out.write(data)
             done += len(chunk)
@@ -218,9 +266,14 @@ def run_predict(
         tail = writer.footer().encode("utf-8")
         out.write(tail)
         out.sync()
+        if sidecar is not None and stats.bad:
+            atomic_write_text(sidecar, "".join(json.dumps({"source": w, "id": i, "error": e}, ensure_ascii=False) + "\n"
+                                               for w, i, e in stats.bad))
+            stats.bad_records_file = sidecar
         if prog_file is not None:
             _save_progress(prog_file, done, offset + len(tail), True, run)
     finally:
         bar.close()
         out.close()
+    stats.duplicate_ids = keys.repeats
     return stats

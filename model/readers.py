@@ -9,12 +9,17 @@ from __future__ import annotations
 import csv
 import io
 import json
+import logging
 import sys
-from collections.abc import Iterator
+from collections import Counter
+from collections.abc import Iterable, Iterator
+from itertools import chain
 from dataclasses import dataclass
 from pathlib import Path
 
 from model.errors import WirecoderError
+
+logger = logging.getLogger(__name__)
 
 MAX_CHARS = 1_000_000  # larger documents are refused per record rather than exhausting memory
 
@@ -56,45 +61,104 @@ def _open_text(path: str | Path):
     return open(path, encoding="utf-8-sig", errors="surrogateescape", newline="")
 
 
-def read_jsonl(path: str | Path, id_field: str = "id", text_field: str = "text") -> Iterator[InputDoc]:
-    name = _display_name(path)
-    with _open_text(path) as fh:
-        index = 0
-        for lineno, line in enumerate(fh, 1):
-            if not line.strip():
-                continue
-            where = f"{name}:{lineno}"
-            doc_id, text, error = f"line-{lineno}", None, None
-            if _bad_utf8(line):
-                error = "invalid UTF-8"
+def _jsonl_docs(lines: Iterable[str], name: str, id_field: str = "id", text_field: str = "text") -> Iterator[InputDoc]:
+    index = 0
+    for lineno, line in enumerate(lines, 1):
+        if not line.strip():
+            continue
+        where = f"{name}:{lineno}"
+        doc_id, text, error = f"line-{lineno}", None, None
+        if _bad_utf8(line):
+            error = "invalid UTF-8"
+        else:
+            try:
+                obj = json.loads(line)
+            except json.JSONDecodeError as exc:
+                error = f"malformed JSON ({exc.msg})"
             else:
-                try:
-                    obj = json.loads(line)
-                except json.JSONDecodeError as exc:
-                    error = f"malformed JSON ({exc.msg})"
+                if not isinstance(obj, dict):
+                    error = "expected a JSON object"
                 else:
-                    if not isinstance(obj, dict):
-                        error = "expected a JSON object"
-                    else:
-                        doc_id = str(obj.get(id_field, doc_id))
-                        text = obj.get(text_field)
-                        error = _check(text)
-            yield InputDoc(index, doc_id, text if error is None else None, where, error)
-            index += 1
+                    doc_id = str(obj.get(id_field, doc_id))
+                    text = obj.get(text_field)
+                    error = _check(text)
+        yield InputDoc(index, doc_id, text if error is None else None, where, error)
+        index += 1
 
 
-def read_csv(path: str | Path, text_column: str = "text", id_column: str | None = "id") -> Iterator[InputDoc]:
+def _closing(fh, docs: Iterator[InputDoc]) -> Iterator[InputDoc]:
+    with fh:
+        yield from docs
+
+
+def read_jsonl(path: str | Path, id_field: str = "id", text_field: str = "text") -> Iterator[InputDoc]:
+    fh = _open_text(path)
     name = _display_name(path)
-    with _open_text(path) as fh:
-        reader = csv.DictReader(fh)
-        if reader.fieldnames is None or text_column not in reader.fieldnames:
-            raise WirecoderError(f"{name}: no column {text_column!r} (columns: {', '.join(reader.fieldnames or [])}); use --text-column")
+    if str(path) != "-":
+        return _closing(fh, _jsonl_docs(fh, name, id_field, text_field))
+    # Plain text piped in without --lines would otherwise come out as one "malformed JSON" record per
+    # line: look at the first line and say what it is.
+    head: list[str] = []
+    for line in fh:
+        head.append(line)
+        if line.strip():
+            if not line.lstrip().startswith("{"):
+                fh.close()
+                raise WirecoderError(f"{name}:{len(head)}: this is not JSONL (the line does not start with '{{'); "
+                                     "to code plain text, one document per line, pass --lines")
+            break
+    return _closing(fh, _jsonl_docs(chain(head, fh), name, id_field, text_field))
+
+
+DELIMITERS = (",", ";", "\t", "|")
+
+
+def _pick_delimiter(header: str, text_column: str) -> str:
+    """The delimiter that makes ``text_column`` a column of the header line (Excel writes ';' where
+    the decimal mark is a comma); among several, the one giving the most columns; else ','."""
+    fits = []
+    for d in DELIMITERS:
+        fields = next(csv.reader([header], delimiter=d), [])
+        if text_column in fields:
+            fits.append((len(fields), d == ",", d))
+    return max(fits)[2] if fits else ","
+
+
+def read_csv(path: str | Path, text_column: str = "text", id_column: str | None = None,
+             delimiter: str | None = None) -> Iterator[InputDoc]:
+    """Rows of a CSV file; the header is checked now, before anything is written.
+
+    ``id_column`` None: the ``id`` column when there is one, else row numbers; a named column must exist.
+    """
+    name = _display_name(path)
+    fh = _open_text(path)
+    try:
+        header = fh.readline()
+        fh.seek(0)
+        delimiter = delimiter or _pick_delimiter(header.rstrip("\r\n"), text_column)
+        reader = csv.DictReader(fh, delimiter=delimiter)
+        columns = reader.fieldnames or []
+        shown = ", ".join(map(repr, columns))
+        if text_column not in columns:
+            raise WirecoderError(f"{name}: no column {text_column!r} (columns: {shown}); use --text-column"
+                                 + ("" if len(columns) > 1 else " or --delimiter"))
+        if id_column is not None and id_column not in columns:
+            raise WirecoderError(f"{name}: no column {id_column!r} (columns: {shown}); use --id-column")
+    except BaseException:
+        fh.close()
+        raise
+    if id_column is None and "id" in columns:
+        id_column = "id"
+
+    def rows() -> Iterator[InputDoc]:
         for index, row in enumerate(reader):
             where = f"{name}:{reader.line_num}"
             doc_id = row.get(id_column) if id_column and row.get(id_column) else f"row-{index + 1}"
             text = row.get(text_column)
             error = _check(text)
             yield InputDoc(index, str(doc_id), text if error is None else None, where, error)
+
+    return _closing(fh, rows())
 
 
 def read_text_lines(path: str | Path) -> Iterator[InputDoc]:
@@ -111,34 +175,80 @@ def read_text_lines(path: str | Path) -> Iterator[InputDoc]:
             index += 1
 
 
-def _read_whole(path: Path, index: int) -> InputDoc:
+def _read_whole(path: Path, index: int, doc_id: str | None = None) -> InputDoc:
+    doc_id = doc_id or path.stem
     if path.stat().st_size > 4 * MAX_CHARS:
-        return InputDoc(index, path.stem, None, str(path), f"file of {path.stat().st_size:,} bytes is too large")
+        return InputDoc(index, doc_id, None, str(path), f"file of {path.stat().st_size:,} bytes is too large")
     text = path.read_bytes().decode("utf-8-sig", errors="surrogateescape")
     error = _check(text)
-    return InputDoc(index, path.stem, text if error is None else None, str(path), error)
+    return InputDoc(index, doc_id, text if error is None else None, str(path), error)
 
 
-def read_inputs(path: str, *, lines: bool = False, text_column: str = "text", id_column: str | None = "id") -> Iterator[InputDoc]:
+def list_folder(folder: Path, recursive: bool = False) -> tuple[list[Path], Counter]:
+    """The ``.txt`` files of a folder (any case: ``B.TXT`` too), sorted, and what was left out, by reason.
+
+    Links to files are followed; links to folders never are (they could loop).
+    """
+    files: list[Path] = []
+    skipped: Counter = Counter()
+    for entry in sorted(folder.iterdir()):
+        if entry.is_symlink() and not entry.exists():
+            skipped["broken link"] += 1
+        elif entry.is_dir():
+            if entry.is_symlink():
+                skipped["link to a folder"] += 1
+            elif recursive:
+                sub_files, sub_skipped = list_folder(entry, recursive)
+                files.extend(sub_files)
+                skipped.update(sub_skipped)
+            else:
+                skipped["subfolder (use --recursive)"] += 1
+        elif not entry.is_file():
+            skipped["not a regular file"] += 1
+        elif entry.suffix.lower() != ".txt":
+            skipped[f"not a .txt file ({entry.suffix or 'no extension'})"] += 1
+        else:
+            files.append(entry)
+    return files, skipped
+
+
+def read_folder(path: str | Path, recursive: bool = False) -> Iterator[InputDoc]:
+    """One document per ``.txt`` file; ids are file names without the extension (with ``recursive``,
+    the path below ``path``, so that two folders' ``a.txt`` stay apart)."""
+    folder = Path(path)
+    files, skipped = list_folder(folder, recursive)
+    if skipped:
+        logger.warning("%s: skipped %d entries: %s", folder, sum(skipped.values()),
+                       "; ".join(f"{n} {reason}" for reason, n in sorted(skipped.items())))
+    if not files:
+        raise WirecoderError(f"{path}: no .txt files in this folder")
+
+    def docs() -> Iterator[InputDoc]:
+        for i, f in enumerate(files):
+            doc_id = f.relative_to(folder).with_suffix("").as_posix() if recursive else f.stem
+            yield _read_whole(f, i, doc_id)
+
+    return docs()
+
+
+def read_inputs(path: str, *, lines: bool = False, text_column: str = "text", id_column: str | None = None,
+                delimiter: str | None = None, recursive: bool = False) -> Iterator[InputDoc]:
     """Pick the reader from the input: ``-`` (stdin, JSONL unless --lines), a folder of .txt files,
-    ``.jsonl``, ``.csv``, or any other file as one text document (``lines=True``: one per line)."""
+    ``.jsonl``, ``.csv``, or any other file as one text document (``lines=True``: one per line).
+
+    Problems with the input as a whole (a missing column, a folder without texts, plain text where
+    JSONL was expected) are raised here, before any output is opened.
+    """
     if path == "-":
-        yield from read_text_lines(path) if lines else read_jsonl(path)
-        return
+        return read_text_lines(path) if lines else read_jsonl(path)
     p = Path(path)
     if not p.exists():
         raise FileNotFoundError(f"input {path} does not exist")
     if p.is_dir():
-        files = sorted(f for f in p.iterdir() if f.suffix == ".txt" and f.is_file())
-        if not files:
-            raise WirecoderError(f"{path}: no .txt files in this folder")
-        for i, f in enumerate(files):
-            yield _read_whole(f, i)
-    elif p.suffix == ".jsonl":
-        yield from read_jsonl(p)
-    elif p.suffix == ".csv":
-        yield from read_csv(p, text_column, id_column)
-    elif lines:
-        yield from read_text_lines(p)
-    else:
-        yield _read_whole(p, 0)
+        return read_folder(p, recursive)
+    suffix = p.suffix.lower()
+    if suffix == ".jsonl":
+        return read_jsonl(p)
+    if suffix == ".csv":
+        return read_csv(p, text_column, id_column, delimiter)
+    return read_text_lines(p) if lines else iter([_read_whole(p, 0)])

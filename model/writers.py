@@ -28,7 +28,7 @@ class JsonlWriter:
     def header(self) -> str:
         return ""
 
-    def record(self, pred: Prediction | None, doc_id: str, where: str, error: str | None) -> str:
+    def record(self, pred: Prediction | None, doc_id: str, where: str, error: str | None, key: str | None = None) -> str:
         obj = pred.to_dict() if pred is not None else {"id": doc_id, "source": where, "error": error}
         return json.dumps(obj, ensure_ascii=False) + "\n"
 
@@ -44,7 +44,7 @@ class SentenceCsvWriter:
     def header(self) -> str:
         return _csv_line(self.COLUMNS)
 
-    def record(self, pred: Prediction | None, doc_id: str, where: str, error: str | None) -> str:
+    def record(self, pred: Prediction | None, doc_id: str, where: str, error: str | None, key: str | None = None) -> str:
         if pred is None:
             return _csv_line([doc_id, "", "", "", "", "", "", "", *[""] * len(SPAN_LABELS), f"{where}: {error}"])
         out = []
@@ -65,7 +65,11 @@ class SentenceCsvWriter:
 
 
 class AcledCsvWriter:
-    """ACLED's column names where they apply; one row per coded event."""
+    """ACLED's column names where they apply; one row per coded event.
+
+    ``event_id`` is the record's key (its id, with ``#n`` for the nth repeat of an id), the sentence
+    and the event's number: unique within the file. Bad records have no row (the run lists them).
+    """
 
     line_oriented = True
     COLUMNS = ["event_id", "source_id", "event_date", "event_type", "sub_event_type", "actor1", "actor2", "location",
@@ -74,14 +78,14 @@ class AcledCsvWriter:
     def header(self) -> str:
         return _csv_line(self.COLUMNS)
 
-    def record(self, pred: Prediction | None, doc_id: str, where: str, error: str | None) -> str:
+    def record(self, pred: Prediction | None, doc_id: str, where: str, error: str | None, key: str | None = None) -> str:
         if pred is None:
             return ""
         out = []
         for k, ev in enumerate(pred.events):
             s = pred.sentences[ev.sentence]
             out.append(_csv_line([
-                f"{pred.id}-{ev.sentence}-{k}", pred.id, ev.date or "", ev.event_type, ev.sub_event_type,
+                f"{key or pred.id}-{ev.sentence}-{k}", pred.id, ev.date or "", ev.event_type, ev.sub_event_type,
                 ev.actor1 or "", ev.actor2 or "", ev.location or "",
                 ev.fatalities if ev.fatalities is not None else (ev.fatalities_text or ""),
                 ev.injured if ev.injured is not None else (ev.injured_text or ""),
@@ -122,7 +126,7 @@ class HtmlWriter:
             f'<h1>wirecoder predictions</h1><p class="legend">{legend}</p>\n'
         )
 
-    def record(self, pred: Prediction | None, doc_id: str, where: str, error: str | None) -> str:
+    def record(self, pred: Prediction | None, doc_id: str, where: str, error: str | None, key: str | None = None) -> str:
         if pred is None:
             return f'<h2>{html.escape(doc_id)}</h2><p class="err">{html.escape(where)}: {html.escape(str(error))}</p>\n'
         parts = [f"<section><h2>{html.escape(pred.id)}</h2>"]

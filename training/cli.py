@@ -73,7 +73,10 @@ def _predict(argv: list[str]) -> int:
     p.add_argument("-o", "--output", help="output file (default: stdout)")
     p.add_argument("--format", choices=FORMATS, help="output format (default: from the output's extension, else jsonl)")
     p.add_argument("--text-column", default="text", help="CSV column holding the text")
-    p.add_argument("--id-column", default="id", help="CSV column holding the document id")
+    p.add_argument("--id-column", default=None, help="CSV column holding the document id (default: id, when there is one)")
+    p.add_argument("--delimiter", default=None, help="CSV field delimiter (default: the one of , ; tab | that makes "
+                   "--text-column a column of the header)")
+    p.add_argument("--recursive", action="store_true", help="with a folder input, also code the .txt files of its subfolders")
     p.add_argument("--lines", action="store_true", help="one document per line of a text input")
     p.add_argument("--batch-size", type=int, default=64, help="sentences per forward pass")
     p.add_argument("--chunk-size", type=int, default=256, help="documents read, coded and written at a time")
@@ -91,19 +94,39 @@ def _predict(argv: list[str]) -> int:
     coder = EventCoder.from_pretrained(args.model, device="cpu" if args.int8 else args.device, quantize=args.int8)
     summary_stream = sys.stdout if args.output else sys.stderr
     on_pred = (lambda pred: print(text_summary(pred), file=summary_stream)) if args.summary else None
-    docs = read_inputs(args.input, lines=args.lines, text_column=args.text_column, id_column=args.id_column)
+    docs = read_inputs(args.input, lines=args.lines, text_column=args.text_column, id_column=args.id_column,
+                       delimiter=_delimiter(args.delimiter), recursive=args.recursive)
     try:
         stats = run_predict(coder, docs, args.output, fmt, args.batch_size, args.chunk_size, args.resume, args.strict,
-                            show_progress=True, on_prediction=on_pred, input_id=input_identity(args.input))
+                            show_progress=True, on_prediction=on_pred,
+                            input_id=input_identity(args.input, recursive=args.recursive))
     except RecordError as exc:
         print(f"wirecoder: error: {exc} (--strict)", file=sys.stderr)
         return 1
     if stats.already_complete:
         print(f"{args.output} is already complete; nothing to resume", file=sys.stderr)
-    elif args.output:
+        return 0
+    if args.output:
         print(f"{stats.written} documents coded into {args.output} ({fmt}); {stats.errors} bad records"
               + (f"; resumed after {stats.resumed_from}" if stats.resumed_from else ""), file=sys.stderr)
+    if stats.duplicate_ids:
+        print(f"{stats.duplicate_ids} records repeat an earlier record's id (--strict refuses them)", file=sys.stderr)
+    if fmt == "acled" and stats.bad:
+        where = f"listed in {stats.bad_records_file}" if stats.bad_records_file else "listed in the warnings above"
+        print(f"{len(stats.bad)} bad records have no ACLED row; {where}", file=sys.stderr)
     return 0
+
+
+def _delimiter(value: str | None) -> str | None:
+    """``--delimiter`` as typed in a shell: ``'\\t'`` or ``tab`` for a tab; one character."""
+    from model.errors import WirecoderError
+
+    if value is None:
+        return None
+    value = {"\\t": "\t", "tab": "\t"}.get(value, value)
+    if len(value) != 1:
+        raise WirecoderError(f"--delimiter must be one character (or tab), not {value!r}")
+    return value
 
 
 def _data_check(argv: list[str]) -> int:
