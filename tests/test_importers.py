@@ -104,6 +104,57 @@ def test_acled_file_with_only_empty_notes_imports_nothing(tmp_path, capsys):
     assert rc == 1 and "nothing to import" in err and "empty notes (1)" in err and not out.exists()
 
 
+def _acled_csv(path, notes: str, fatalities: str = "0", event_date: str = "2023-01-01") -> None:
+    import csv as csv_module
+
+    with path.open("w", newline="", encoding="utf-8") as fh:
+        w = csv_module.writer(fh)
+        w.writerow(acled.REQUIRED_COLUMNS)
+        w.writerow(["X1", "2023-01-01", "Battles", "Armed clash", "A", "B", "Here", "0", "Fighting went on near Here."])
+        w.writerow(["X2", event_date, "Battles", "Armed clash", "A", "B", "Gao", fatalities, notes])
+
+
+def test_acled_huge_notes_field_imports_and_a_bad_one_names_its_line(tmp_path, capsys, monkeypatch):
+    src = tmp_path / "big.csv"
+    note = "Fighters of A clashed with B near Gao " + "and fighting went on " * 12_000 + "all day."
+    _acled_csv(src, note)  # 250,000 characters: over the csv module's default limit of 131,072
+    out = tmp_path / "o.jsonl"
+    assert main(["data", "import", "--from", "acled", str(src), "-o", str(out)]) == 0, capsys.readouterr().err
+    assert len(max(out.read_text().splitlines(), key=len)) > 250_000
+    monkeypatch.setattr(acled, "FIELD_SIZE_LIMIT", 10_000)
+    rc = main(["data", "import", "--from", "acled", str(src), "-o", str(out)])
+    err = capsys.readouterr().err
+    assert rc == 1 and "Traceback" not in err and "big.csv:3: " in err and "field" in err
+
+
+@pytest.mark.parametrize("value, expected", [
+    ("2014-03-09T00:00:00", (2014, 3, 9)), ("2014-03-09 00:00:00", (2014, 3, 9)), ("9-Mar-14", (2014, 3, 9)),
+    ("March 9 2014", (2014, 3, 9)), ("09.03.2014", (2014, 3, 9)), ("2014/03/09", (2014, 3, 9)),
+    ("12/25/2014", (2014, 12, 25)), ("9 March, 2014", (2014, 3, 9)), ("Mar 9, 2014", (2014, 3, 9)),
+])
+def test_acled_dates_in_other_formats(value, expected):
+    from datetime import date
+
+    assert acled.parse_date(value) == date(*expected)
+
+
+@pytest.mark.parametrize("text, fatalities, event_date, wanted", [
+    ("On the 9th of March, twenty-five soldiers were killed in Gao.", "25", "09 March 2014",
+     [("9th of March", "DATE"), ("twenty-five", "FATALITIES")]),
+    ("Forty two people died in Gao on March 9th.", "42", "2014-03-09", [("Forty two", "FATALITIES"), ("March 9th", "DATE")]),
+    ("One hundred and twelve bodies were found in Gao.", "112", "2014-03-09", [("One hundred and twelve", "FATALITIES")]),
+    ("A hundred people were killed in Gao on 9 Mar.", "100", "9-Mar-14", [("A hundred", "FATALITIES"), ("9 Mar", "DATE")]),
+])
+def test_acled_counts_as_words_and_dates_in_the_note_get_spans(text, fatalities, event_date, wanted):
+    row = {"actor1": "", "actor2": "", "event_date": event_date, "location": "", "fatalities": fatalities}
+    spans = [(text[s.start:s.end], s.label) for s in acled.weak_spans(text, row)]
+    assert sorted(spans) == sorted(wanted)
+    from model.counts import parse_count
+
+    count = next(t for t, label in wanted if label == "FATALITIES")
+    assert parse_count(count) == int(fatalities)  # the span reads back as the row's number
+
+
 # -- CoNLL --------------------------------------------------------------------------------------
 
 

@@ -72,8 +72,15 @@ OLD_TAXONOMY: dict[str, str | Callable[[str], str | None]] = {
 
 _NUMBER_WORDS = ("zero one two three four five six seven eight nine ten eleven twelve thirteen fourteen fifteen "
                  "sixteen seventeen eighteen nineteen twenty").split()
-_TENS = {30: "thirty", 40: "forty", 50: "fifty", 60: "sixty", 70: "seventy", 80: "eighty", 90: "ninety"}
-_DATE_FORMATS = ("%Y-%m-%d", "%d %B %Y", "%d-%B-%Y", "%d %b %Y", "%d-%b-%Y", "%B %d, %Y", "%d/%m/%Y")
+_TENS = {20: "twenty", 30: "thirty", 40: "forty", 50: "fifty", 60: "sixty", 70: "seventy", 80: "eighty", 90: "ninety"}
+# Day before month where both could be either ("03/04/2021"): ACLED and most of its sources write
+# dates that way; a month-first date is read only when day-first is impossible ("12/25/2014").
+_DATE_FORMATS = ("%Y-%m-%d", "%d %B %Y", "%d %B, %Y", "%d-%B-%Y", "%d %b %Y", "%d-%b-%Y", "%d-%b-%y",
+                 "%B %d, %Y", "%B %d %Y", "%b %d, %Y", "%b %d %Y", "%d/%m/%Y", "%m/%d/%Y", "%d.%m.%Y",
+                 "%d-%m-%Y", "%Y/%m/%d")
+# Notes and descriptions can exceed the csv module's default 131,072 characters per field; beyond
+# this a field is more likely a broken quote swallowing the rest of the file.
+FIELD_SIZE_LIMIT = 64 * 1024 * 1024
 _BRACKETED = re.compile(r"\s*\([^()]*\)\s*$")
 
 
@@ -101,30 +108,62 @@ def actor_name(actor: str) -> str:
 
 
 def parse_date(value: str) -> date | None:
+    value = value.strip()
+    try:
+        return datetime.fromisoformat(value).date()  # also "2014-03-09T00:00:00" and "2014-03-09 00:00:00"
+    except ValueError:
+        pass
     for fmt in _DATE_FORMATS:
         try:
-            return datetime.strptime(value.strip(), fmt).date()
+            return datetime.strptime(value, fmt).date()
         except ValueError:
             continue
     return None
 
 
+def _ordinal(n: int) -> str:
+    suffix = "th" if 10 <= n % 100 <= 20 else {1: "st", 2: "nd", 3: "rd"}.get(n % 10, "th")
+    return f"{n}{suffix}"
+
+
 def date_forms(d: date) -> list[str]:
     """Common ways a note writes the event date, longest first so the fullest form wins."""
-    month, mon = d.strftime("%B"), d.strftime("%b")
-    forms = [f"{d.day} {month} {d.year}", f"{d.day:02d} {month} {d.year}", f"{month} {d.day}, {d.year}",
-             f"{month} {d.day} {d.year}", d.isoformat(), f"{d.day} {mon} {d.year}", f"{d.day} {month}",
-             f"{month} {d.day}", f"{d.day:02d} {month}"]
+    forms = [d.isoformat(), f"{d.day:02d}/{d.month:02d}/{d.year}"]
+    full, short = d.strftime("%B"), d.strftime("%b")
+    days = dict.fromkeys((str(d.day), f"{d.day:02d}", _ordinal(d.day)))
+    for month in dict.fromkeys((full, short)):
+        for day in days:
+            forms += [f"{day} {month} {d.year}", f"{day} {month}"]
+        forms += [f"{_ordinal(d.day)} of {month} {d.year}", f"{_ordinal(d.day)} of {month}"]
+    # "Mar. 9" (AP style) but never "9 Mar." here: that dot usually ends the sentence.
+    for month in dict.fromkeys((full, short, short + ".")):
+        for day in days:
+            forms += [f"{month} {day}, {d.year}", f"{month} {day} {d.year}", f"{month} {day}"]
     return sorted(dict.fromkeys(forms), key=len, reverse=True)
 
 
-def number_forms(n: int) -> list[str]:
-    forms = [str(n), f"{n:,}"]
+def _words_below_100(n: int) -> list[str]:
     if n < len(_NUMBER_WORDS):
-        forms.append(_NUMBER_WORDS[n])
-    elif n in _TENS:
-        forms.append(_TENS[n])
-    return list(dict.fromkeys(forms))
+        return [_NUMBER_WORDS[n]]
+    tens, unit = _TENS[n - n % 10], n % 10
+    return [tens] if unit == 0 else [f"{tens}-{_NUMBER_WORDS[unit]}", f"{tens} {_NUMBER_WORDS[unit]}"]
+
+
+def number_words(n: int) -> list[str]:
+    """How a note may spell a count below 1,000: "twenty-five", "one hundred and twelve", "a hundred"."""
+    if not 0 < n < 1000:
+        return []
+    if n < 100:
+        return _words_below_100(n)
+    hundreds, rest = divmod(n, 100)
+    heads = [f"{_NUMBER_WORDS[hundreds]} hundred"] + (["a hundred"] if hundreds == 1 else [])
+    if rest == 0:
+        return heads
+    return [f"{head}{joint}{tail}" for head in heads for joint in (" and ", " ") for tail in _words_below_100(rest)]
+
+
+def number_forms(n: int) -> list[str]:
+    return list(dict.fromkeys([str(n), f"{n:,}", *number_words(n)]))
 
 
 def _phrase_pattern(phrase: str) -> re.Pattern:
@@ -201,6 +240,8 @@ def check_columns(path: Path, fieldnames) -> None:
 def read(path: Path, label_map=None, **_options) -> ImportResult:
     """Read an ACLED CSV export; ``label_map`` is not used (ACLED columns are fixed)."""
     result = ImportResult()
+    previous_limit = csv.field_size_limit(FIELD_SIZE_LIMIT)
+    reader = None
     try:
         with path.open(encoding="utf-8-sig", newline="") as fh:
             reader = csv.DictReader(fh)
@@ -224,5 +265,9 @@ def read(path: Path, label_map=None, **_options) -> ImportResult:
     except UnicodeDecodeError as exc:
         raise CorpusError(f"{path}: not valid UTF-8 ({exc})") from exc
     except csv.Error as exc:
-        raise CorpusError(f"{path}: malformed CSV ({exc})") from exc
+        # line_num counts the lines parsed so far: the bad record starts on the next one.
+        line = f":{reader.line_num + 1}" if reader is not None else ""
+        raise CorpusError(f"{path}{line}: malformed CSV ({exc}; a field may open a quote it never closes)") from exc
+    finally:
+        csv.field_size_limit(previous_limit)
     return result
