@@ -181,10 +181,9 @@ def run_predict(
     ``input_id`` (from :func:`input_identity`) is stored with the progress so that ``resume``
     can refuse another input or format.
     """
-    if batch_size < 1:
-        raise WirecoderError(f"--batch-size must be at least 1, not {batch_size}")
-    if chunk_size < 1:
-        raise WirecoderError(f"--chunk-size must be at least 1, not {chunk_size}")
+    for flag, value in (("--batch-size", batch_size), ("--chunk-size", chunk_size)):
+        if not isinstance(value, int) or isinstance(value, bool) or value < 1:
+            raise WirecoderError(f"{flag} must be a positive integer (at least 1), not {value!r}")
     writer = make_writer(fmt)
     stats = RunStats()
     run = {"format": fmt, "input": input_id or {}}

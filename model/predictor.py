@@ -27,6 +27,11 @@ from model.taxonomy import EVENT_ONLY_SPAN_LABELS, EVENT_TYPES, SUB_EVENT_TYPES,
 logger = logging.getLogger(__name__)
 
 
+def check_batch_size(batch_size) -> None:
+    if not isinstance(batch_size, int) or isinstance(batch_size, bool) or batch_size < 1:
+        raise WirecoderError(f"batch_size must be a positive integer, not {batch_size!r}")
+
+
 class EventCoder:
     """Codes conflict reports into ACLED event types and spans.
 
@@ -85,11 +90,12 @@ class EventCoder:
         """
         if isinstance(texts, str):
             raise TypeError("predict takes a list of texts; wrap a single text in a list")
-        if batch_size < 1:
-            raise WirecoderError("batch_size must be at least 1")
+        check_batch_size(batch_size)
         for i, t in enumerate(texts):
             if not isinstance(t, str):
                 raise TypeError(f"text {i} is {type(t).__name__}, not str")
+        if ids is not None and len(ids) != len(texts):
+            raise WirecoderError(f"{len(ids)} ids for {len(texts)} texts: give one id per text")
         ids = [str(i) for i in range(len(texts))] if ids is None else [str(i) for i in ids]
         units = []  # (text index, start, end)
         for ti, text in enumerate(texts):
@@ -101,7 +107,7 @@ class EventCoder:
         batches = [order[i : i + batch_size] for i in range(0, len(order), batch_size)]
         for batch in tqdm(batches, desc="predict", unit="batch", disable=not show_progress):
             unit_texts = [texts[units[u][0]][units[u][1] : units[u][2]] for u in batch]
-            for u, result in zip(batch, self._run_batch(unit_texts)):
+            for u, result in zip(batch, self._run_batch(unit_texts, batch_size)):
                 unit_out[u] = result
 
         results = [Prediction(id=ids[i], text=t) for i, t in enumerate(texts)]
@@ -114,7 +120,7 @@ class EventCoder:
         return results
 
     @torch.inference_mode()
-    def _run_batch(self, unit_texts: list[str]) -> list[tuple[np.ndarray, list]]:
+    def _run_batch(self, unit_texts: list[str], max_windows: int) -> list[tuple[np.ndarray, list]]:
         enc = self.tokenizer(
             unit_texts,
             truncation=True,
@@ -126,11 +132,18 @@ class EventCoder:
             return_tensors="pt",
         )
         window_unit = enc["overflow_to_sample_mapping"].tolist()
-        inputs = {k: enc[k].to(self.device) for k in ("input_ids", "attention_mask", "token_type_ids") if k in enc}
-        out = self.model(**inputs)
-        sent_probs = torch.sigmoid(out.sentence_logits.float()).cpu().numpy()
-        tok_probs = torch.softmax(out.token_logits.float(), dim=-1)
-        tok_score, tok_tag = (t.cpu().numpy() for t in tok_probs.max(dim=-1))
+        # A very long sentence is thousands of windows: at most max_windows go through the encoder at
+        # once, so memory stays bounded by the batch size, not by the length of the text.
+        sent_parts, score_parts, tag_parts = [], [], []
+        for lo in range(0, len(window_unit), max_windows):
+            inputs = {k: enc[k][lo : lo + max_windows].to(self.device)
+                      for k in ("input_ids", "attention_mask", "token_type_ids") if k in enc}
+            out = self.model(**inputs)
+            sent_parts.append(torch.sigmoid(out.sentence_logits.float()).cpu().numpy())
+            score, tag = torch.softmax(out.token_logits.float(), dim=-1).max(dim=-1)
+            score_parts.append(score.cpu().numpy())
+            tag_parts.append(tag.cpu().numpy())
+        sent_probs, tok_score, tok_tag = (np.concatenate(p) for p in (sent_parts, score_parts, tag_parts))
         offsets = enc["offset_mapping"].tolist()
         n_real = enc["attention_mask"].sum(1).tolist()
 

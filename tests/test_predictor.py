@@ -151,3 +151,82 @@ def test_int8_quantized_coder_keeps_sentences_and_offsets(tiny_encoder_dir):
     b = q.predict([REPORT])[0]
     assert [s.text for s in b.sentences] == [s.text for s in a.sentences]
     assert all(REPORT[s.start:s.end] == s.text for s in b.spans)
+
+
+def test_ids_of_the_wrong_length_and_bad_batch_sizes_are_refused(tiny_coder, tmp_path):
+    from model.batch_predict import run_predict
+    from model.errors import WirecoderError
+    from model.readers import InputDoc
+
+    with pytest.raises(WirecoderError, match="2 ids for 1 texts"):
+        tiny_coder.predict(["One text."], ids=["a", "b"])
+    for bad in (0, -1, "8", 2.5, True):
+        with pytest.raises(WirecoderError, match="batch_size must be a positive integer"):
+            tiny_coder.predict(["One text."], batch_size=bad)
+        out = tmp_path / "out.jsonl"
+        with pytest.raises(WirecoderError, match="batch.size must be a positive integer"):
+            run_predict(tiny_coder, [InputDoc(0, "a", "One text.", "x:1")], out, batch_size=bad, show_progress=False)
+        assert not out.exists()  # refused before any output was written
+
+
+def test_an_unpunctuated_long_text_runs_in_bounded_forward_passes(tiny_coder):
+    # Every window of one long sentence used to go through the encoder in a single pass: memory grew
+    # with the text (3.4 GB for 1M characters). Now at most batch_size windows go through at a time,
+    # whatever the length (150,000 characters here, to keep the test short).
+    coder = forced(tiny_coder, "B-LOCATION")
+    words = "gunmen attacked the village and".split()
+    n_words = 150_000 // 6
+    text = " ".join(words[i % 5] for i in range(n_words))
+    shapes = []
+    real_forward = coder.model.forward
+
+    def recording_forward(*args, **kwargs):
+        shapes.append(tuple(kwargs["input_ids"].shape))
+        return real_forward(*args, **kwargs)
+
+    coder.model.forward = recording_forward
+    r = coder.predict([text], batch_size=16)[0]
+    assert len(shapes) > 20 and max(s[0] for s in shapes) <= 16
+    assert len(r.sentences) == 1 and len(r.spans) == n_words
+    assert (r.spans[-1].start, r.spans[-1].end) == (len(text) - len(r.spans[-1].text), len(text))
+
+
+def test_where_overlapping_windows_disagree_a_word_takes_the_tag_of_the_window_it_sits_deepest_in(tiny_coder):
+    """Pins the merge rule: each window tags the first half of its tokens LOCATION and the second half
+    DATE, so in every overlap the two windows disagree. A word takes the tag of the window in which
+    it sits farthest from either edge (in tokens); on a tie, the earlier window's."""
+    from model.modeling import WirecoderOutput
+
+    loc, date = BIO_TAGS.index("B-LOCATION"), BIO_TAGS.index("B-DATE")
+
+    class HalfAndHalf(torch.nn.Module):
+        config = tiny_coder.config
+
+        def forward(self, input_ids, attention_mask, token_type_ids=None):
+            n_real = attention_mask.sum(1, keepdim=True)
+            pos = torch.arange(input_ids.shape[1]).expand_as(input_ids)
+            tags = torch.where(pos * 2 < n_real, loc, date)
+            logits = torch.nn.functional.one_hot(tags, len(BIO_TAGS)).float() * 20
+            return WirecoderOutput(sentence_logits=torch.zeros(input_ids.shape[0], len(SUB_EVENT_TYPES)), token_logits=logits)
+
+    coder = EventCoder(HalfAndHalf(), tiny_coder.tokenizer, device="cpu")
+    words = [("gunmen", "attacked", "the", "village")[i % 4] for i in range(300)]
+    text = " ".join(words)
+    enc = coder.tokenizer(text, truncation=True, max_length=coder.max_length, stride=coder.stride,
+                          return_overflowing_tokens=True, return_offsets_mapping=True)
+    assert len(enc["input_ids"]) >= 3  # several windows, so several overlaps
+    best = {}  # word index -> (distance from the nearer edge, tag)
+    for w in range(len(enc["input_ids"])):
+        n = len(enc["input_ids"][w])
+        seen = set()
+        for t, wid in enumerate(enc.word_ids(w)):
+            if wid is None or wid in seen:
+                continue
+            seen.add(wid)
+            cand = (min(t, n - 1 - t), "LOCATION" if 2 * t < n else "DATE")
+            if wid not in best or cand[0] > best[wid][0]:
+                best[wid] = cand
+    expected = [best[i][1] for i in range(len(words))]
+    assert "DATE" in expected[:len(expected) // 2]  # the rule is visible: both tags occur early on
+    got = [s.label for s in coder.predict([text])[0].spans]
+    assert got == expected
