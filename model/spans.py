@@ -1,15 +1,23 @@
-"""Character spans <-> BIO tags on tokenizer words.
+"""Character spans <-> BIO tags on words.
 
-Only the first sub-word of each word carries a tag (the others get -100 in training and are ignored
-when decoding), so a span always covers whole words. Offsets come from the fast tokenizer.
+Two segmentations: the tokenizer's words (offsets from the fast tokenizer; only the first sub-word
+of each word carries a tag, the others get -100 in training and are ignored when decoding, so a span
+always covers whole words), and :data:`WORD_RE` words, independent of any tokenizer, on which the
+evaluation and the baseline compare systems.
 """
 
 from __future__ import annotations
 
+import re
 from collections.abc import Sequence
 from dataclasses import dataclass
 
+from model.taxonomy import BIO_TAGS, SPAN_LABELS
+
 IGNORE = -100
+# Tokenizer-independent words: runs of word characters, and each other non-space character alone.
+WORD_RE = re.compile(r"\w+|[^\w\s]")
+_TAG_IDS = {t: i for i, t in enumerate(BIO_TAGS)}
 
 
 @dataclass(frozen=True)
@@ -88,3 +96,22 @@ def decode_words(words: Sequence[Word], tags: Sequence[str], scores: Sequence[fl
     if cur is not None:
         spans.append(DecodedSpan(cur[1], cur[2], cur[0], sum(cur[3]) / len(cur[3])))
     return spans
+
+
+def regex_words(text: str) -> list[Word]:
+    """The :data:`WORD_RE` words of ``text`` (``first_token`` is the word's index)."""
+    return [Word(m.start(), m.end(), i) for i, m in enumerate(WORD_RE.finditer(text))]
+
+
+def word_bio(text: str, spans) -> list[str]:
+    """IOB2 tags over the :data:`WORD_RE` words of ``text`` (a word belongs to the span holding its
+    first character).
+
+    Labels outside our scheme (foreign data scored under its own names, see training/label_map.py)
+    get tags of their own.
+    """
+    words = regex_words(text)
+    extra = sorted({s.label for s in spans} - set(SPAN_LABELS))
+    tags = BIO_TAGS + tuple(f"{p}-{lab}" for lab in extra for p in ("B", "I"))
+    ids = {t: i for i, t in enumerate(tags)} if extra else _TAG_IDS
+    return [tags[i] for i in tag_words(words, spans, ids, len(words))]

@@ -6,6 +6,10 @@ reads these tuples; see ``data/README.md`` for the annotation guide.
 
 from __future__ import annotations
 
+from collections.abc import Iterable, Sequence
+
+import numpy as np
+
 # Event type -> its sub-event types, in ACLED's order.
 EVENT_TAXONOMY: dict[str, tuple[str, ...]] = {
     "Battles": (
@@ -74,3 +78,14 @@ def event_types_of(sub_event_types) -> list[str]:
     """The event types implied by some sub-event types, in taxonomy order."""
     wanted = {SUB_TO_EVENT[s] for s in sub_event_types}
     return [e for e in EVENT_TYPES if e in wanted]
+
+
+def multi_hot(label_sets: Sequence[Iterable[str]], names: Sequence[str] = SUB_EVENT_TYPES) -> np.ndarray:
+    """One row per set, one 0/1 column per name (the sentence head's targets, the metrics' inputs)."""
+    index = {n: i for i, n in enumerate(names)}
+    out = np.zeros((len(label_sets), len(names)), dtype=int)
+    for row, labels in enumerate(label_sets):
+        for label in labels:
+            if label in index:
+                out[row, index[label]] = 1
+    return out

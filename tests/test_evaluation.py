@@ -45,3 +45,31 @@ def test_overlap_scores_credit_wider_or_narrower_spans_of_the_same_label():
     ov = s["spans_overlap"]
     assert ov["per_label"]["ACTOR"]["recall"] == 1.0 and ov["per_label"]["LOCATION"]["recall"] == 0.0
     assert ov["precision"] == 0.5 and ov["recall"] == 0.5
+
+
+def test_the_baseline_module_does_not_import_the_evaluation():
+    """training/baseline.py and training/evaluation.py used to import each other."""
+    import subprocess
+    import sys
+
+    code = "import sys, training.baseline; assert 'training.evaluation' not in sys.modules"
+    assert subprocess.run([sys.executable, "-c", code], capture_output=True).returncode == 0
+
+
+def test_evaluation_scores_the_baseline_it_is_given_and_trains_none(tiny_coder, tmp_path):
+    from training.evaluation import evaluate_all
+
+    records = [rec("Gunmen killed two farmers in Gao.", ["Attack"], [Span(0, 6, "ACTOR"), Span(29, 32, "LOCATION")]),
+               rec("Police arrested a man in Kano.", ["Arrests"], [Span(0, 6, "ACTOR"), Span(25, 29, "LOCATION")])]
+
+    class Oracle:
+        """A 'baseline' that returns the gold labels: its scores must be perfect."""
+
+        def predict(self, texts):
+            gold = {r.text: r for r in records}
+            return [gold[t].sub_event_types for t in texts], [gold[t].spans for t in texts]
+
+    result = evaluate_all(tiny_coder, records, Oracle(), tmp_path)
+    assert result["baseline"]["spans"]["f1"] == 1.0 and result["baseline"]["sub_event_types"]["micro_f1"] == 1.0
+    assert "baseline" not in evaluate_all(tiny_coder, records, None, tmp_path / "alone")
+    assert (tmp_path / "evaluation.txt").read_text().startswith("Test sentences: 2")

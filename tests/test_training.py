@@ -108,7 +108,7 @@ def test_saved_thresholds_are_tuned_on_dev_predictions_in_dev_order(trained_dir)
     import numpy as np
 
     from training.corpus import read_records
-    from training.features import multi_hot
+    from model.taxonomy import multi_hot
     from training.thresholds import tune_thresholds
 
     coder = EventCoder.from_pretrained(trained_dir)
@@ -118,6 +118,6 @@ def test_saved_thresholds_are_tuned_on_dev_predictions_in_dev_order(trained_dir)
 
     with torch.no_grad():
         probs = torch.sigmoid(coder.model(**enc).sentence_logits).numpy()
-    labels = np.array([multi_hot(r.sub_event_types) for r in dev], dtype=int)
+    labels = multi_hot([r.sub_event_types for r in dev])
     expected = tune_thresholds(probs, labels)
     assert np.allclose(coder.config.thresholds, expected)

@@ -7,40 +7,19 @@ the transformer and the baseline are compared on exactly the same units.
 from __future__ import annotations
 
 import logging
-import re
 from collections.abc import Sequence
 from pathlib import Path
 
 import numpy as np
 
 from model.errors import WirecoderError
-from model.spans import Word, tag_words
-from model.taxonomy import BIO_TAGS, EVENT_TYPES, NO_EVENT, SPAN_LABELS, SUB_EVENT_TYPES, event_types_of
-from training.corpus import Record, Span
+from model.spans import word_bio  # also imported from here by training/agreement.py
 from model.files import atomic_write_json, atomic_write_text
+from model.taxonomy import EVENT_TYPES, NO_EVENT, SPAN_LABELS, SUB_EVENT_TYPES, event_types_of, multi_hot
+from training.corpus import Record, Span
 from training.metrics import load_metric
 
 logger = logging.getLogger(__name__)
-
-_WORD_RE = re.compile(r"\w+|[^\w\s]")
-_TAG_IDS = {t: i for i, t in enumerate(BIO_TAGS)}
-
-
-def word_bio(text: str, spans: Sequence[Span]) -> list[str]:
-    """IOB2 tags over the regex words of ``text`` (a word belongs to the span holding its first char).
-
-    Labels outside our scheme (foreign data scored under its own names, see training/label_map.py)
-    get tags of their own.
-    """
-    words = [Word(m.start(), m.end(), i) for i, m in enumerate(_WORD_RE.finditer(text))]
-    extra = sorted({s.label for s in spans} - set(SPAN_LABELS))
-    tags = BIO_TAGS + tuple(f"{p}-{lab}" for lab in extra for p in ("B", "I"))
-    ids = {t: i for i, t in enumerate(tags)} if extra else _TAG_IDS
-    return [tags[i] for i in tag_words(words, spans, ids, len(words))]
-
-
-def _multi_hot(sets: Sequence[Sequence[str]], names: Sequence[str]) -> np.ndarray:
-    return np.array([[int(n in s) for n in names] for s in sets], dtype=int).reshape(len(sets), len(names))
 
 
 def event_confusion(gold: Sequence[Sequence[str]], pred: Sequence[Sequence[str]]) -> tuple[list[str], np.ndarray]:
@@ -79,15 +58,15 @@ def score(
         ml = load_metric("multilabel_f1")
         gold_subs = [r.sub_event_types for r in records]
         out["sub_event_types"] = ml.compute(
-            predictions=_multi_hot(pred_subs, SUB_EVENT_TYPES),
-            references=_multi_hot(gold_subs, SUB_EVENT_TYPES),
+            predictions=multi_hot(pred_subs, SUB_EVENT_TYPES),
+            references=multi_hot(gold_subs, SUB_EVENT_TYPES),
             label_names=list(SUB_EVENT_TYPES),
         )
         gold_ev = [event_types_of(s) for s in gold_subs]
         pred_ev = [event_types_of(s) for s in pred_subs]
         out["event_types"] = ml.compute(
-            predictions=_multi_hot(pred_ev, EVENT_TYPES),
-            references=_multi_hot(gold_ev, EVENT_TYPES),
+            predictions=multi_hot(pred_ev, EVENT_TYPES),
+            references=multi_hot(gold_ev, EVENT_TYPES),
             label_names=list(EVENT_TYPES),
         )
         out["event_detection_accuracy"] = float(np.mean([bool(g) == bool(p) for g, p in zip(gold_subs, pred_subs)])) if records else 0.0
@@ -142,19 +121,20 @@ def predict_records(coder, records: Sequence[Record], batch_size: int = 64) -> t
 def evaluate_all(
     coder,
     test_records: Sequence[Record],
-    train_records: Sequence[Record],
+    baseline,
     out_dir: str | Path,
     batch_size: int = 64,
     span_labels: Sequence[str] | None = None,
     score_events: bool = True,
     label_map=None,
 ) -> dict:
-    """Model and baseline on the same test sentences; writes evaluation.json, the report and the PNG.
+    """Model and a fitted baseline (or None) on the same test sentences; writes evaluation.json, the
+    report and the PNG.
 
-    ``label_map`` (a :class:`training.label_map.LabelMap`) renames predicted spans to the foreign
-    labels they are scored under.
+    ``baseline`` is anything with ``predict(texts) -> (sub-event types, spans)``, such as a fitted
+    :class:`training.baseline.Baseline`. ``label_map`` (a :class:`training.label_map.LabelMap`)
+    renames predicted spans to the foreign labels they are scored under.
     """
-    from training.baseline import Baseline
     from training.plots import plot_confusion
 
     def rename(pred_spans):
@@ -167,8 +147,7 @@ def evaluate_all(
     out_dir = Path(out_dir)
     subs, spans = predict_records(coder, test_records, batch_size)
     result = {"model": score(test_records, subs, rename(spans), span_labels, score_events)}
-    if train_records:
-        baseline = Baseline().fit(train_records)
+    if baseline is not None:
         b_subs, b_spans = baseline.predict([r.text for r in test_records])
         result["baseline"] = score(test_records, b_subs, rename(b_spans), span_labels, score_events)
     if score_events:
@@ -240,6 +219,7 @@ def run_evaluation(
     are mapped first, only the labels it has are scored, and sentence labels only if it has them.
     """
     from model.predictor import EventCoder
+    from training.baseline import Baseline
     from training.corpus import CORPUS_DIR, read_records
     from training.splits import by_split
 
@@ -260,5 +240,6 @@ def run_evaluation(
     if not test:
         raise WirecoderError("no test sentences in the evaluation data")
     train = by_split(read_records(list(baseline_data) if baseline_data else [CORPUS_DIR]))["train"]
-    return evaluate_all(coder, test, train, output_dir, batch_size=batch_size, span_labels=span_labels,
+    baseline = Baseline().fit(train) if train else None
+    return evaluate_all(coder, test, baseline, output_dir, batch_size=batch_size, span_labels=span_labels,
                         score_events=score_events, label_map=lmap)

@@ -9,14 +9,10 @@ import datasets
 import torch
 
 from model.spans import IGNORE, tag_words, words_from_encoding
-from model.taxonomy import SUB_EVENT_TYPES
+from model.taxonomy import multi_hot
 from training.corpus import Record, Span
 
 _MODEL_INPUTS = ("input_ids", "attention_mask", "token_type_ids")
-
-
-def multi_hot(sub_event_types: Sequence[str]) -> list[float]:
-    return [1.0 if s in sub_event_types else 0.0 for s in SUB_EVENT_TYPES]
 
 
 def encode_records(records: Sequence[Record], tokenizer, label2id: dict[str, int], max_length: int) -> datasets.Dataset:
@@ -24,7 +20,7 @@ def encode_records(records: Sequence[Record], tokenizer, label2id: dict[str, int
     raw = datasets.Dataset.from_dict(
         {
             "text": [r.text for r in records],
-            "labels": [multi_hot(r.sub_event_types) for r in records],
+            "labels": multi_hot([r.sub_event_types for r in records]).astype(float).tolist(),
             "spans": [[{"start": s.start, "end": s.end, "label": s.label} for s in r.spans] for r in records],
         }
     )

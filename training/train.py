@@ -217,10 +217,12 @@ def run_training(model_args: ModelArguments, data_args: DataArguments, args: Wir
 
     if data_args.evaluate_after_training and splits["test"]:
         from model.predictor import EventCoder
+        from training.baseline import Baseline
         from training.evaluation import evaluate_all
 
         coder = EventCoder(trainer.model, tokenizer)
-        summary["test"] = evaluate_all(coder, splits["test"], splits["train"], out, batch_size=args.per_device_eval_batch_size)
+        summary["test"] = evaluate_all(coder, splits["test"], Baseline().fit(splits["train"]), out,
+                                       batch_size=args.per_device_eval_batch_size)
     atomic_write_json(out / "metrics.json", summary)
 
     from training.model_card import write_model_card
