@@ -33,7 +33,8 @@ class InputDoc:
     error: str | None = None
 
 
-def _bad_utf8(text: str) -> bool:
+def has_invalid_utf8(text: str) -> bool:
+    """Did this text (read with :func:`open_text`) hold bytes that are not UTF-8?"""
     # Files are opened with errors="surrogateescape": undecodable bytes become lone surrogates.
     return any("\udc80" <= ch <= "\udcff" for ch in text)
 
@@ -41,7 +42,7 @@ def _bad_utf8(text: str) -> bool:
 def _check(text: object) -> str | None:
     if not isinstance(text, str):
         return f"'text' is {type(text).__name__}, not a string" if text is not None else "missing 'text'"
-    if _bad_utf8(text):
+    if has_invalid_utf8(text):
         return "invalid UTF-8"
     if not text.strip():
         return "empty or whitespace-only text"
@@ -54,36 +55,43 @@ def _display_name(path: str | Path) -> str:
     return "<stdin>" if str(path) == "-" else str(path)
 
 
-def _open_text(path: str | Path):
+def open_text(path: str | Path):
+    """A text file (or ``-``, stdin) for reading line by line: a byte-order mark is dropped and bytes
+    that are not UTF-8 become lone surrogates, so a bad line is reported rather than fatal."""
     if str(path) == "-":
         return io.TextIOWrapper(sys.stdin.buffer, encoding="utf-8-sig", errors="surrogateescape", newline="")
     # utf-8-sig: a byte-order mark (Excel, Notepad) is not part of the first id, field or text.
     return open(path, encoding="utf-8-sig", errors="surrogateescape", newline="")
 
 
-def _jsonl_docs(lines: Iterable[str], name: str, id_field: str = "id", text_field: str = "text") -> Iterator[InputDoc]:
-    index = 0
+def jsonl_objects(lines: Iterable[str]) -> Iterator[tuple[int, dict | None, str | None]]:
+    """``(line number, object, None)`` or ``(line number, None, problem)`` for each non-blank line:
+    the one JSONL parser of wirecoder's readers."""
     for lineno, line in enumerate(lines, 1):
         if not line.strip():
             continue
-        where = f"{name}:{lineno}"
-        doc_id, text, error = f"line-{lineno}", None, None
-        if _bad_utf8(line):
-            error = "invalid UTF-8"
-        else:
-            try:
-                obj = json.loads(line)
-            except json.JSONDecodeError as exc:
-                error = f"malformed JSON ({exc.msg})"
-            else:
-                if not isinstance(obj, dict):
-                    error = "expected a JSON object"
-                else:
-                    doc_id = str(obj.get(id_field, doc_id))
-                    text = obj.get(text_field)
-                    error = _check(text)
-        yield InputDoc(index, doc_id, text if error is None else None, where, error)
-        index += 1
+        if has_invalid_utf8(line):
+            yield lineno, None, "invalid UTF-8"
+            continue
+        try:
+            obj = json.loads(line)
+        except json.JSONDecodeError as exc:
+            yield lineno, None, f"malformed JSON ({exc.msg})"
+            continue
+        if not isinstance(obj, dict):
+            yield lineno, None, "expected a JSON object"
+            continue
+        yield lineno, obj, None
+
+
+def _jsonl_docs(lines: Iterable[str], name: str, id_field: str = "id", text_field: str = "text") -> Iterator[InputDoc]:
+    for index, (lineno, obj, error) in enumerate(jsonl_objects(lines)):
+        doc_id, text = f"line-{lineno}", None
+        if obj is not None:
+            doc_id = str(obj.get(id_field, doc_id))
+            text = obj.get(text_field)
+            error = _check(text)
+        yield InputDoc(index, doc_id, text if error is None else None, f"{name}:{lineno}", error)
 
 
 def _closing(fh, docs: Iterator[InputDoc]) -> Iterator[InputDoc]:
@@ -92,7 +100,7 @@ def _closing(fh, docs: Iterator[InputDoc]) -> Iterator[InputDoc]:
 
 
 def read_jsonl(path: str | Path, id_field: str = "id", text_field: str = "text") -> Iterator[InputDoc]:
-    fh = _open_text(path)
+    fh = open_text(path)
     name = _display_name(path)
     if str(path) != "-":
         return _closing(fh, _jsonl_docs(fh, name, id_field, text_field))
@@ -131,7 +139,7 @@ def read_csv(path: str | Path, text_column: str = "text", id_column: str | None 
     ``id_column`` None: the ``id`` column when there is one, else row numbers; a named column must exist.
     """
     name = _display_name(path)
-    fh = _open_text(path)
+    fh = open_text(path)
     try:
         header = fh.readline()
         fh.seek(0)
@@ -164,7 +172,7 @@ def read_csv(path: str | Path, text_column: str = "text", id_column: str | None 
 def read_text_lines(path: str | Path) -> Iterator[InputDoc]:
     name = _display_name(path)
     stem = "stdin" if str(path) == "-" else Path(path).stem
-    with _open_text(path) as fh:
+    with open_text(path) as fh:
         index = 0
         for lineno, line in enumerate(fh, 1):
             text = line.rstrip("\r\n")

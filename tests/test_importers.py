@@ -351,3 +351,15 @@ def test_two_jsonl_sources_without_splits_train_together(tmp_path, tiny_encoder_
     assert sum(metrics["sentences"].values()) == len(records)
     assert metrics["sentences"]["train"] > 0 and metrics["sentences"]["dev"] > 0
     assert (out / "model.safetensors").is_file()
+
+
+def test_export_input_goes_through_the_shared_jsonl_reader(tmp_path):
+    """A byte-order mark is dropped and a bad line is named, as in every other JSONL reader."""
+    from training.data_commands import read_export_input
+
+    src = tmp_path / "s.jsonl"
+    src.write_bytes(b"\xef\xbb\xbf" + json.dumps({"id": "a", "text": "Gunmen killed two farmers."}).encode() + b"\n\n[1]\n")
+    with pytest.raises(CorpusError, match="s.jsonl:3: expected a JSON object"):
+        read_export_input(src)
+    src.write_bytes(b"\xef\xbb\xbf" + json.dumps({"id": "a", "text": "Gunmen killed two farmers."}).encode() + b"\n")
+    assert read_export_input(src) == ([("a", "a", "Gunmen killed two farmers.")], True)

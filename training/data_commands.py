@@ -12,6 +12,7 @@ from pathlib import Path
 
 from training.corpus import CorpusError
 from model.files import atomic_write_json, atomic_write_text
+from model.readers import has_invalid_utf8, jsonl_objects, open_text
 
 logger = logging.getLogger(__name__)
 
@@ -57,27 +58,23 @@ def read_export_input(path: Path) -> tuple[list[tuple[str, str, str]], bool]:
     """
     if not path.is_file():
         raise FileNotFoundError(f"{path}: no such file")
-    try:
-        lines = path.read_text(encoding="utf-8").splitlines()
-    except UnicodeDecodeError as exc:
-        raise CorpusError(f"{path}: not valid UTF-8 ({exc})") from exc
     items = []
-    if path.suffix != ".jsonl":
-        for lineno, line in enumerate(lines, 1):
-            if line.strip():
-                items.append((f"{path.stem}-{lineno}", f"{path.stem}-{lineno}", line))
-        return items, False
-    for lineno, line in enumerate(lines, 1):
-        if not line.strip():
-            continue
-        try:
-            obj = json.loads(line)
-        except json.JSONDecodeError as exc:
-            raise CorpusError(f"{path}:{lineno}: malformed JSON ({exc.msg})") from exc
-        if not isinstance(obj, dict) or not isinstance(obj.get("text"), str) or not obj["text"].strip():
-            raise CorpusError(f"{path}:{lineno}: expected an object with a non-empty 'text'")
-        rid = str(obj.get("id", f"{path.stem}-{lineno}"))
-        items.append((rid, str(obj.get("doc_id", rid)), obj["text"]))
+    with open_text(path) as fh:
+        if path.suffix != ".jsonl":
+            for lineno, line in enumerate(fh, 1):
+                line = line.rstrip("\r\n")
+                if has_invalid_utf8(line):
+                    raise CorpusError(f"{path}:{lineno}: not valid UTF-8")
+                if line.strip():
+                    items.append((f"{path.stem}-{lineno}", f"{path.stem}-{lineno}", line))
+            return items, False
+        for lineno, obj, error in jsonl_objects(fh):
+            if error is not None:
+                raise CorpusError(f"{path}:{lineno}: {error}")
+            if not isinstance(obj.get("text"), str) or not obj["text"].strip():
+                raise CorpusError(f"{path}:{lineno}: expected an object with a non-empty 'text'")
+            rid = str(obj.get("id", f"{path.stem}-{lineno}"))
+            items.append((rid, str(obj.get("doc_id", rid)), obj["text"]))
     return items, True
 
 

@@ -13,13 +13,13 @@ an entry is an error that lists every such label, so a user can complete the map
 
 from __future__ import annotations
 
-import json
 import logging
 from collections import Counter
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
+from model.readers import jsonl_objects, open_text
 from model.taxonomy import SPAN_LABELS
 from training.files import read_json_file
 from training.corpus import CorpusError, Record, Span, corpus_files, read_corpus_file, read_jsonl_file, text_key, validate
@@ -124,16 +124,12 @@ def map_predicted_spans(spans: Sequence[Span], label_map: LabelMap) -> list[Span
 
 
 def _has_sentence_labels(path: Path) -> bool:
-    """Does any record of a JSONL file carry a ``sub_event_types`` field (even an empty one)?"""
-    with path.open("rb") as fh:
-        for raw in fh:
-            try:
-                obj = json.loads(raw)
-            except (json.JSONDecodeError, UnicodeDecodeError):
-                continue  # read_jsonl_file reports it with its line number
-            if isinstance(obj, dict) and "sub_event_types" in obj:
-                return True
-    return False
+    """Does any record of a JSONL file carry a ``sub_event_types`` field (even an empty one)?
+
+    Bad lines are passed over: read_jsonl_file reports them with their line number.
+    """
+    with open_text(path) as fh:
+        return any(obj is not None and "sub_event_types" in obj for _, obj, _ in jsonl_objects(fh))
 
 
 def check_mapped_records(records: Sequence[Record], allowed: Iterable[str]) -> None:
