@@ -267,15 +267,25 @@ def test_export_labelstudio_writes_tasks_and_config_that_import_back(trained_dir
     tasks = json.loads(out.read_text())
     assert [t["data"]["id"] for t in tasks] == ["reports-1-s1", "reports-1-s2", "reports-3-s1"]
     assert tasks[0]["data"]["doc_id"] == "reports-1" and tasks[1]["data"]["text"] == "The town is quiet."
-    for t in tasks:
+    # What the tasks must hold, from the model itself on the whole reports: each span moved from
+    # report offsets to sentence offsets, each sentence's sub-event types, the least score first.
+    from model.predictor import EventCoder
+
+    reports = [line for line in src.read_text().splitlines() if line]
+    preds = EventCoder.from_pretrained(trained_dir).predict(reports)
+    sentences = [(p, k, s) for p in preds for k, s in enumerate(p.sentences)]
+    assert len(sentences) == len(tasks)
+    for t, (p, k, sent) in zip(tasks, sentences):
         (pred,) = t["predictions"]
-        assert set(pred) == {"model_version", "score", "result"} and 0.0 <= pred["score"] <= 1.0
-        for item in pred["result"]:
-            v = item["value"]
-            if item["type"] == "labels":
-                assert t["data"]["text"][v["start"]:v["end"]] == v["text"] and v["labels"][0] in SPAN_LABELS
-            else:
-                assert item["type"] == "choices" and set(v["choices"]) <= set(SUB_EVENT_TYPES)
+        assert set(pred) == {"model_version", "score", "result"}
+        spans = [(s.start - sent.start, s.end - sent.start, s.text, s.label) for s in p.spans if s.sentence == k]
+        got = [(i["value"]["start"], i["value"]["end"], i["value"]["text"], i["value"]["labels"][0])
+               for i in pred["result"] if i["type"] == "labels"]
+        assert got == spans
+        choices = [i["value"]["choices"] for i in pred["result"] if i["type"] == "choices"]
+        assert choices == ([[x.label for x in sent.sub_event_types]] if sent.sub_event_types else [])
+        scores = [s.score for s in p.spans if s.sentence == k] + [x.score for x in sent.sub_event_types]
+        assert pred["score"] == pytest.approx(min(scores) if scores else 1.0)
     assert (tmp_path / "tasks.labelconfig.xml").read_text().startswith("<View>")
     # Analysts accept the predictions: turning them into annotations must import cleanly.
     for t in tasks:

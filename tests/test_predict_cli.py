@@ -10,6 +10,7 @@ import time
 
 import pytest
 
+from model.spans import WORD_RE
 from training.cli import main
 
 REPORT = ("Syrian army troops clashed with Islamic State fighters near Palmyra on Monday, killing four militants. "
@@ -34,10 +35,16 @@ def test_jsonl_in_jsonl_out_with_offsets(trained_dir, tmp_path, capsys):
     assert rc == 0 and "2 documents coded" in err
     rows = [json.loads(line) for line in out.read_text().splitlines()]
     assert [r["id"] for r in rows] == ["a", "line-2"]
-    assert len(rows[0]["sentences"]) == 2
+    assert [r["text"] for r in rows] == [REPORT, "Police arrested two men in Kaduna."]
+    first, second = REPORT.split(". ", 1)
+    assert [(s["start"], s["end"], s["text"]) for s in rows[0]["sentences"]] == [
+        (0, len(first) + 1, first + "."), (len(first) + 2, len(REPORT), second)]
     for r in rows:
-        for s in r["sentences"] + r["spans"]:
-            assert r["text"][s["start"]:s["end"]] == s["text"]
+        words = list(WORD_RE.finditer(r["text"]))
+        for s in r["spans"]:  # spans start and end on words of the input, inside their sentence
+            sentence = r["sentences"][s["sentence"]]
+            assert s["start"] in {m.start() for m in words} and s["end"] in {m.end() for m in words}
+            assert sentence["start"] <= s["start"] < s["end"] <= sentence["end"]
 
 
 def test_csv_txt_folder_and_stdin_inputs(trained_dir, tmp_path, capsys, monkeypatch):
@@ -68,11 +75,24 @@ def test_csv_txt_folder_and_stdin_inputs(trained_dir, tmp_path, capsys, monkeypa
     assert rc == 0 and json.loads(out)["id"] == "s"
 
 
+@pytest.fixture
+def every_event_model(trained_dir, tmp_path):
+    """The trained model with every threshold at 0: each sentence carries all 25 sub-event types."""
+    import shutil
+
+    model = tmp_path / "every-event"
+    shutil.copytree(trained_dir, model)
+    config = json.loads((model / "config.json").read_text())
+    config["thresholds"] = [0.0] * len(config["thresholds"])
+    (model / "config.json").write_text(json.dumps(config))
+    return model
+
+
 @pytest.mark.parametrize("fmt", ["csv", "acled", "html"])
-def test_each_format_is_written_and_reads_back(trained_dir, tmp_path, capsys, fmt):
+def test_each_format_is_written_and_reads_back(every_event_model, tmp_path, capsys, fmt):
     src = write_jsonl(tmp_path / "in.jsonl", [{"id": "a", "text": REPORT}, {"id": "b", "text": "Teachers marched in Nairobi."}])
     out = tmp_path / f"out.{'html' if fmt == 'html' else 'csv'}"
-    rc, _, _ = run(["--model", str(trained_dir), str(src), "-o", str(out), "--format", fmt], capsys)
+    rc, _, _ = run(["--model", str(every_event_model), str(src), "-o", str(out), "--format", fmt], capsys)
     assert rc == 0
     text = out.read_text(encoding="utf-8")
     if fmt == "html":
@@ -84,9 +104,13 @@ def test_each_format_is_written_and_reads_back(trained_dir, tmp_path, capsys, fm
         assert [(r["id"], r["sentence"]) for r in rows] == [("a", "0"), ("a", "1"), ("b", "0")]
         assert rows[0]["text"] == REPORT[int(rows[0]["start"]):int(rows[0]["end"])]
     else:
-        assert set(rows[0]) >= {"event_type", "sub_event_type", "actor1", "actor2", "location", "fatalities", "notes"} if rows else True
+        assert len(rows) == 3 * 25  # three sentences, every sub-event type in each
+        assert set(rows[0]) >= {"event_type", "sub_event_type", "actor1", "actor2", "location", "fatalities", "notes"}
+        texts = {"a": REPORT, "b": "Teachers marched in Nairobi."}
         for r in rows:
-            assert r["notes"] == REPORT[int(r["source_start"]):int(r["source_end"])] or r["source_id"] == "b"
+            assert r["notes"] == texts[r["source_id"]][int(r["source_start"]):int(r["source_end"])]
+        first, second = REPORT.split(". ", 1)
+        assert [r["notes"] for r in rows[::25]] == [first + ".", second, "Teachers marched in Nairobi."]
 
 
 def test_bad_records_are_reported_and_the_run_goes_on(trained_dir, tmp_path, capsys, caplog):

@@ -6,6 +6,7 @@ import pytest
 import torch
 
 from model.predictor import EventCoder, ModelLoadError
+from model.spans import WORD_RE
 from model.taxonomy import BIO_TAGS, SUB_EVENT_TYPES
 
 REPORT = (
@@ -30,14 +31,23 @@ def forced(coder, tag="B-LOCATION", sub="Armed clash"):
     return c
 
 
+def on_word_edges(text, spans):
+    """Every span starts where a word of ``text`` starts and ends where one ends (the words found by a
+    regex, independently of the tokenizer and of the code under test)."""
+    starts = {m.start() for m in WORD_RE.finditer(text)}
+    ends = {m.end() for m in WORD_RE.finditer(text)}
+    return all(s.start in starts and s.end in ends for s in spans)
+
+
 def test_every_offset_matches_the_input_text(tiny_coder):
-    res = tiny_coder.predict([REPORT, "Short one."])
+    # Every word forced into its own span: the spans must be exactly the words of the input.
+    res = forced(tiny_coder, "B-LOCATION").predict([REPORT, "Short one."])
     for r, text in zip(res, [REPORT, "Short one."]):
         assert r.text == text
-        for s in r.sentences:
-            assert text[s.start:s.end] == s.text
-        for sp in r.spans:
-            assert text[sp.start:sp.end] == sp.text and sp.text == sp.text.strip()
+        words = list(WORD_RE.finditer(text))
+        assert [(s.start, s.end, s.text) for s in r.spans] == [(m.start(), m.end(), m.group()) for m in words]
+    assert [(s.start, s.end) for s in res[1].sentences] == [(0, len("Short one."))]
+    assert [REPORT[s.start:s.end] for s in res[0].sentences] == [s.text for s in res[0].sentences]
     assert [s.text for s in res[0].sentences] == [
         "MOGADISHU (Reuters) — Al-Shabaab fighters attacked an army base near Afgoye on Tuesday, killing at least 12 soldiers.",
         "Lt. Col. Ahmed Nur said 30 were wounded.",
@@ -94,7 +104,10 @@ def test_empty_emoji_control_and_rtl_texts_do_not_break(tiny_coder):
     res = tiny_coder.predict(texts)
     assert res[0].sentences == [] and res[1].sentences == []
     for r, t in zip(res[2:], texts[2:]):
-        assert r.sentences and all(t[s.start:s.end] == s.text for s in r.spans)
+        assert r.sentences
+        for s in r.spans:
+            sentence = r.sentences[s.sentence]
+            assert sentence.start <= s.start < s.end <= sentence.end and t[s.start:s.end].strip() == t[s.start:s.end]
 
 
 def test_pre_split_mode_keeps_each_text_as_one_sentence(tiny_coder):
@@ -150,7 +163,7 @@ def test_int8_quantized_coder_keeps_sentences_and_offsets(tiny_encoder_dir):
     assert not isinstance(q.model.encoder.encoder.layer[0].attention.self.query, torch.nn.Linear)
     b = q.predict([REPORT])[0]
     assert [s.text for s in b.sentences] == [s.text for s in a.sentences]
-    assert all(REPORT[s.start:s.end] == s.text for s in b.spans)
+    assert on_word_edges(REPORT, b.spans)
 
 
 def test_ids_of_the_wrong_length_and_bad_batch_sizes_are_refused(tiny_coder, tmp_path):

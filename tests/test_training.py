@@ -18,7 +18,6 @@ def test_train_writes_model_metrics_curve_and_card(trained_dir):
     metrics = json.loads((trained_dir / "metrics.json").read_text())
     assert metrics["sentences"] == {"train": 12, "dev": 5, "test": 5}
     assert set(metrics["test"]) == {"model", "baseline"}
-    assert 0.0 <= metrics["test"]["model"]["spans"]["f1"] <= 1.0
     assert len(metrics["thresholds"]) == 25
     card = (trained_dir / "README.md").read_text()
     assert card.startswith("---\nbase_model:") and "library_name: transformers" in card
@@ -27,12 +26,18 @@ def test_train_writes_model_metrics_curve_and_card(trained_dir):
     assert config["thresholds"] == list(metrics["thresholds"].values())
 
 
-def test_trained_model_reloads_and_predicts_like_in_memory(trained_dir):
-    coder = EventCoder.from_pretrained(trained_dir)
-    text = "Syrian army troops clashed with Islamic State fighters near Palmyra on Monday."
-    a = coder.predict([text])[0].to_dict()
-    b = EventCoder.from_pretrained(trained_dir).predict([text])[0].to_dict()
-    assert a == b
+def test_trained_model_reloads_and_scores_what_the_in_memory_model_scored(trained_dir):
+    """metrics.json holds the test scores of the model still in memory after training; the model
+    loaded back from disk must score exactly the same."""
+    from training.corpus import read_records
+    from training.evaluation import predict_records, score
+
+    in_memory = json.loads((trained_dir / "metrics.json").read_text())["test"]["model"]
+    test = [r for r in read_records(MINI_CORPUS) if r.split == "test"]
+    subs, spans = predict_records(EventCoder.from_pretrained(trained_dir), test)
+    reloaded = score(test, subs, spans)
+    for key in ("sub_event_types", "event_types", "spans", "spans_overlap", "event_detection_accuracy"):
+        assert reloaded[key] == in_memory[key], key
 
 
 def test_training_learns_the_mini_corpus(tmp_path, tiny_encoder_dir):
