@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import shlex
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -86,6 +87,9 @@ class WirecoderTrainingArguments(TrainingArguments):
         default="auto",
         metadata={"help": "auto (bf16 or fp16 on CUDA, fp32 on CPU), no, fp16 or bf16"},
     )
+    # Not a flag (init=False): set by parse_train_args to the arguments that differ from the defaults,
+    # config-file values included, so the model card shows a command that reproduces the run.
+    command: str | None = field(default=None, init=False)
 
     def __post_init__(self, *args, **kwargs):
         mode = self.mixed_precision
@@ -169,9 +173,33 @@ def _check_config_values(parser, cfg: dict, path: str) -> None:
             raise ConfigError(f"{path}: {key}: {value!r} is not one of {', '.join(map(str, action.choices))}")
 
 
+def _plain(value):
+    """A parsed value in comparable, printable form (enums by their value)."""
+    if isinstance(value, (list, tuple)):
+        return [_plain(v) for v in value]
+    return getattr(value, "value", value)
+
+
+def command_line(parser, namespace: argparse.Namespace, defaults: argparse.Namespace) -> str:
+    """``wirecoder train`` with every argument whose parsed value differs from its built-in default."""
+    parts, seen = ["wirecoder", "train"], set()
+    for action in parser._actions:
+        # The first action of a dest is its "--field_name" flag; "--no_field" aliases share the dest.
+        if not action.option_strings or action.dest in seen or action.dest in ("help", "config"):
+            continue
+        seen.add(action.dest)
+        value = _plain(getattr(namespace, action.dest, None))
+        if value is None or value == _plain(getattr(defaults, action.dest, None)):
+            continue
+        values = value if isinstance(value, list) else [value]
+        parts += [action.option_strings[0], *(str(v).lower() if isinstance(v, bool) else str(v) for v in values)]
+    return shlex.join(parts)
+
+
 def parse_train_args(argv: list[str]) -> tuple[ModelArguments, DataArguments, WirecoderTrainingArguments]:
     parser = HfArgumentParser(ARGUMENT_CLASSES, prog="wirecoder train")
     parser.add_argument("--config", default=None, help="JSON or YAML file of arguments; flags override it")
+    defaults = parser.parse_known_args([])[0]  # before a config file changes them
     argv = _merge_repeated(list(argv), "--data")
     known, _ = parser.parse_known_args(argv)
     if known.config:
@@ -183,4 +211,6 @@ def parse_train_args(argv: list[str]) -> tuple[ModelArguments, DataArguments, Wi
         _check_config_values(parser, cfg, known.config)
         parser.set_defaults(**cfg)
     *dataclasses_, extra = parser.parse_args_into_dataclasses(args=argv, return_remaining_strings=False)
-    return tuple(dataclasses_)  # type: ignore[return-value]
+    model_args, data_args, train_args = dataclasses_
+    train_args.command = command_line(parser, parser.parse_known_args(argv)[0], defaults)
+    return model_args, data_args, train_args

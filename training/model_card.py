@@ -4,10 +4,10 @@ from __future__ import annotations
 
 from pathlib import Path
 
-import yaml
+from huggingface_hub import EvalResult, ModelCard, ModelCardData
 
-from model.taxonomy import EVENT_TAXONOMY, SPAN_LABELS
 from model.files import atomic_write_text
+from model.taxonomy import EVENT_TAXONOMY, SPAN_LABELS
 
 
 def _metric_rows(test: dict) -> list[tuple[str, str, float, float | None]]:
@@ -21,32 +21,32 @@ def _metric_rows(test: dict) -> list[tuple[str, str, float, float | None]]:
     return rows
 
 
-def render_model_card(summary: dict, config) -> str:
+def card_data(summary: dict, config) -> ModelCardData:
+    """The card's metadata; huggingface_hub builds the ``model-index`` from typed EvalResults."""
     test = summary.get("test")
-    meta: dict = {
-        "base_model": summary["base_model_id"],
-        "library_name": "transformers",
-        "pipeline_tag": "token-classification",
-        "language": ["en"],
-        "tags": ["wirecoder", "acled", "event-extraction", "conflict", "multi-label", "ner"],
-        "corpus_version": summary["corpus_version"],
-        "labels": {"sub_event_types": list(config.sub_event_types), "span_labels": list(SPAN_LABELS)},
-    }
-    if test:
-        meta["model-index"] = [
-            {
-                "name": "wirecoder",
-                "results": [
-                    {
-                        "task": {"type": "token-classification", "name": "ACLED event coding"},
-                        "dataset": {"name": "wirecoder corpus", "type": "wirecoder", "split": "test", "revision": summary["corpus_version"]},
-                        "metrics": [{"type": "f1", "name": name, "value": round(val, 4)} for name, _, val, _ in _metric_rows(test)],
-                    }
-                ],
-            }
-        ]
-    lines = ["---", yaml.safe_dump(meta, sort_keys=False, allow_unicode=True).rstrip(), "---", ""]
-    lines += [
+    results = [
+        EvalResult(task_type="token-classification", task_name="ACLED event coding", dataset_type="wirecoder",
+                   dataset_name="wirecoder corpus", dataset_split="test", dataset_revision=summary["corpus_version"],
+                   metric_type="f1", metric_name=name, metric_value=round(val, 4))
+        for name, _, val, _ in (_metric_rows(test) if test else [])
+    ]
+    return ModelCardData(
+        base_model=summary["base_model_id"],
+        library_name="transformers",
+        pipeline_tag="token-classification",
+        language=["en"],
+        tags=["wirecoder", "acled", "event-extraction", "conflict", "multi-label", "ner"],
+        model_name="wirecoder",
+        eval_results=results or None,
+        corpus_version=summary["corpus_version"],
+        labels={"sub_event_types": list(config.sub_event_types), "span_labels": list(SPAN_LABELS)},
+    )
+
+
+def render_model_card(summary: dict, config) -> ModelCard:
+    test = summary.get("test")
+    command = summary.get("command") or "not recorded (trained from Python, not `wirecoder train`)"
+    lines = [
         "# wirecoder event coder",
         "",
         "Codes sentences of news reports about armed conflict into ACLED event types and sub-event types",
@@ -64,7 +64,7 @@ def render_model_card(summary: dict, config) -> str:
         f"- Base encoder: `{summary['base_model_id']}` (loaded from `{summary['base_model']}`)",
         f"- Corpus version: `{summary['corpus_version']}`; sentences: "
         + ", ".join(f"{k} {v}" for k, v in summary["sentences"].items()),
-        f"- Command: `{summary['command']}`",
+        f"- Command: `{command}`",
         f"- Training time: {summary['train_seconds']} s; best dev combined F1: "
         + (f"{summary['best_dev_combined_f1']:.3f}" if summary.get("best_dev_combined_f1") is not None else "n/a"),
         "- Decision thresholds of the multi-label head were tuned on the dev split (stored in `config.json`).",
@@ -90,9 +90,10 @@ def render_model_card(summary: dict, config) -> str:
         "on real reports. Check the model on your own labelled sample before relying on it.",
         "",
     ]
-    return "\n".join(lines)
+    # Parsing the text back checks the metadata, the model-index above all, as the Hub reads it.
+    return ModelCard(f"---\n{card_data(summary, config).to_yaml()}\n---\n\n" + "\n".join(lines))
 
 
 def write_model_card(out_dir: str | Path, summary: dict, config) -> None:
     summary = dict(summary, output_dir=str(out_dir))
-    atomic_write_text(Path(out_dir) / "README.md", render_model_card(summary, config))
+    atomic_write_text(Path(out_dir) / "README.md", str(render_model_card(summary, config)))

@@ -6,8 +6,6 @@ import hashlib
 import json
 import logging
 import shutil
-import shlex
-import sys
 import time
 from pathlib import Path
 
@@ -201,7 +199,7 @@ def run_training(model_args: ModelArguments, data_args: DataArguments, args: Wir
     train_seconds = time.time() - started
 
     summary = {
-        "command": "wirecoder train " + " ".join(shlex.quote(a) for a in sys.argv[2:]),
+        "command": args.command,
         "base_model": base,
         "base_model_id": base_id,
         "corpus_version": version,
