@@ -5,15 +5,12 @@ transformers or safetensors)."""
 from __future__ import annotations
 
 import json
-import logging
 from pathlib import Path
 
 import torch
 
 from model.errors import DeviceError, ModelLoadError
 from model.taxonomy import BIO_TAGS, SUB_EVENT_TYPES
-
-logger = logging.getLogger(__name__)
 
 WEIGHTS = "model.safetensors"
 INDEX = "model.safetensors.index.json"

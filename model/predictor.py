@@ -7,7 +7,6 @@ into the input string.
 
 from __future__ import annotations
 
-import logging
 from collections.abc import Iterable, Sequence
 from pathlib import Path
 
@@ -23,8 +22,6 @@ from model.spans import Word, decode_words, words_from_encoding
 from model.errors import ModelLoadError, WirecoderError
 from model.loading import load_model_dir, resolve_device
 from model.taxonomy import EVENT_ONLY_SPAN_LABELS, EVENT_TYPES, SUB_EVENT_TYPES, SUB_TO_EVENT
-
-logger = logging.getLogger(__name__)
 
 
 def check_batch_size(batch_size) -> None:

@@ -26,7 +26,6 @@ MAX_CHARS = 1_000_000  # larger documents are refused per record rather than exh
 
 @dataclass
 class InputDoc:
-    index: int  # position in the input stream, from 0
     id: str
     text: str | None
     where: str  # "file:line" for messages
@@ -85,13 +84,13 @@ def jsonl_objects(lines: Iterable[str]) -> Iterator[tuple[int, dict | None, str 
 
 
 def _jsonl_docs(lines: Iterable[str], name: str, id_field: str = "id", text_field: str = "text") -> Iterator[InputDoc]:
-    for index, (lineno, obj, error) in enumerate(jsonl_objects(lines)):
+    for lineno, obj, error in jsonl_objects(lines):
         doc_id, text = f"line-{lineno}", None
         if obj is not None:
             doc_id = str(obj.get(id_field, doc_id))
             text = obj.get(text_field)
             error = _check(text)
-        yield InputDoc(index, doc_id, text if error is None else None, f"{name}:{lineno}", error)
+        yield InputDoc(doc_id, text if error is None else None, f"{name}:{lineno}", error)
 
 
 def _closing(fh, docs: Iterator[InputDoc]) -> Iterator[InputDoc]:
@@ -164,7 +163,7 @@ def read_csv(path: str | Path, text_column: str = "text", id_column: str | None 
             doc_id = row.get(id_column) if id_column and row.get(id_column) else f"row-{index + 1}"
             text = row.get(text_column)
             error = _check(text)
-            yield InputDoc(index, str(doc_id), text if error is None else None, where, error)
+            yield InputDoc(str(doc_id), text if error is None else None, where, error)
 
     return _closing(fh, rows())
 
@@ -173,23 +172,21 @@ def read_text_lines(path: str | Path) -> Iterator[InputDoc]:
     name = _display_name(path)
     stem = "stdin" if str(path) == "-" else Path(path).stem
     with open_text(path) as fh:
-        index = 0
         for lineno, line in enumerate(fh, 1):
             text = line.rstrip("\r\n")
             if not text.strip():
                 continue
             error = _check(text)
-            yield InputDoc(index, f"{stem}:{lineno}", text if error is None else None, f"{name}:{lineno}", error)
-            index += 1
+            yield InputDoc(f"{stem}:{lineno}", text if error is None else None, f"{name}:{lineno}", error)
 
 
-def _read_whole(path: Path, index: int, doc_id: str | None = None) -> InputDoc:
+def _read_whole(path: Path, doc_id: str | None = None) -> InputDoc:
     doc_id = doc_id or path.stem
     if path.stat().st_size > 4 * MAX_CHARS:
-        return InputDoc(index, doc_id, None, str(path), f"file of {path.stat().st_size:,} bytes is too large")
+        return InputDoc(doc_id, None, str(path), f"file of {path.stat().st_size:,} bytes is too large")
     text = path.read_bytes().decode("utf-8-sig", errors="surrogateescape")
     error = _check(text)
-    return InputDoc(index, doc_id, text if error is None else None, str(path), error)
+    return InputDoc(doc_id, text if error is None else None, str(path), error)
 
 
 def list_folder(folder: Path, recursive: bool = False) -> tuple[list[Path], Counter]:
@@ -232,9 +229,8 @@ def read_folder(path: str | Path, recursive: bool = False) -> Iterator[InputDoc]
         raise WirecoderError(f"{path}: no .txt files in this folder")
 
     def docs() -> Iterator[InputDoc]:
-        for i, f in enumerate(files):
-            doc_id = f.relative_to(folder).with_suffix("").as_posix() if recursive else f.stem
-            yield _read_whole(f, i, doc_id)
+        for f in files:
+            yield _read_whole(f, f.relative_to(folder).with_suffix("").as_posix() if recursive else f.stem)
 
     return docs()
 
@@ -259,4 +255,4 @@ def read_inputs(path: str, *, lines: bool = False, text_column: str = "text", id
         return read_jsonl(p)
     if suffix == ".csv":
         return read_csv(p, text_column, id_column, delimiter)
-    return read_text_lines(p) if lines else iter([_read_whole(p, 0)])
+    return read_text_lines(p) if lines else iter([_read_whole(p)])

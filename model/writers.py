@@ -22,22 +22,26 @@ def _csv_line(row: list) -> str:
     return buf.getvalue()
 
 
-class JsonlWriter:
-    line_oriented = True
+class Writer:
+    """Turns one record into one string; header and footer frame the whole file."""
 
     def header(self) -> str:
         return ""
 
     def record(self, pred: Prediction | None, doc_id: str, where: str, error: str | None, key: str | None = None) -> str:
-        obj = pred.to_dict() if pred is not None else {"id": doc_id, "source": where, "error": error}
-        return json.dumps(obj, ensure_ascii=False) + "\n"
+        raise NotImplementedError
 
     def footer(self) -> str:
         return ""
 
 
-class SentenceCsvWriter:
-    line_oriented = True
+class JsonlWriter(Writer):
+    def record(self, pred: Prediction | None, doc_id: str, where: str, error: str | None, key: str | None = None) -> str:
+        obj = pred.to_dict() if pred is not None else {"id": doc_id, "source": where, "error": error}
+        return json.dumps(obj, ensure_ascii=False) + "\n"
+
+
+class SentenceCsvWriter(Writer):
     COLUMNS = ["id", "sentence", "start", "end", "text", "event_types", "sub_event_types", "sub_event_scores",
                *[lab.lower() for lab in SPAN_LABELS], "error"]
 
@@ -60,18 +64,14 @@ class SentenceCsvWriter:
             ]))
         return "".join(out)
 
-    def footer(self) -> str:
-        return ""
 
-
-class AcledCsvWriter:
+class AcledCsvWriter(Writer):
     """ACLED's column names where they apply; one row per coded event.
 
     ``event_id`` is the record's key (its id, with ``#n`` for the nth repeat of an id), the sentence
     and the event's number: unique within the file. Bad records have no row (the run lists them).
     """
 
-    line_oriented = True
     COLUMNS = ["event_id", "source_id", "event_date", "event_type", "sub_event_type", "actor1", "actor2", "location",
                "fatalities", "injured", "weapons", "trigger", "score", "notes", "sentence", "source_start", "source_end"]
 
@@ -93,9 +93,6 @@ class AcledCsvWriter:
             ]))
         return "".join(out)
 
-    def footer(self) -> str:
-        return ""
-
 
 # displaCy-like colours, one per span label.
 COLOURS = {
@@ -113,10 +110,9 @@ mark b{font-size:.6em;font-weight:700;margin-left:.4rem;text-transform:uppercase
 """
 
 
-class HtmlWriter:
+class HtmlWriter(Writer):
     """A self-contained page highlighting spans by label, with each sentence's event types."""
 
-    line_oriented = False
 
     def header(self) -> str:
         legend = "".join(f'<mark style="background:{c}">{lab}</mark>' for lab, c in COLOURS.items())

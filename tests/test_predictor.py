@@ -178,7 +178,7 @@ def test_ids_of_the_wrong_length_and_bad_batch_sizes_are_refused(tiny_coder, tmp
             tiny_coder.predict(["One text."], batch_size=bad)
         out = tmp_path / "out.jsonl"
         with pytest.raises(WirecoderError, match="batch.size must be a positive integer"):
-            run_predict(tiny_coder, [InputDoc(0, "a", "One text.", "x:1")], out, batch_size=bad, show_progress=False)
+            run_predict(tiny_coder, [InputDoc("a", "One text.", "x:1")], out, batch_size=bad, show_progress=False)
         assert not out.exists()  # refused before any output was written
 
 

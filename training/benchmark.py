@@ -10,7 +10,6 @@ Also reports the share of this machine's measured fp32 matmul peak that ``predic
 
 from __future__ import annotations
 
-import logging
 import time
 from collections import defaultdict
 
@@ -22,8 +21,6 @@ from model.modeling import WirecoderModel
 from model.predictor import EventCoder
 from model.taxonomy import BIO_TAGS, SUB_EVENT_TYPES
 from training.corpus import CORPUS_DIR, read_records
-
-logger = logging.getLogger(__name__)
 
 
 def corpus_texts(unit: str = "reports", limit: int | None = None) -> list[str]:

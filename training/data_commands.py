@@ -7,14 +7,11 @@ from __future__ import annotations
 
 import argparse
 import json
-import logging
 from pathlib import Path
 
 from training.corpus import CorpusError
 from model.files import atomic_write_json, atomic_write_text
 from model.readers import has_invalid_utf8, jsonl_objects, open_text
-
-logger = logging.getLogger(__name__)
 
 FORMATS = ("acled", "conll", "labelstudio", "jsonl")
 

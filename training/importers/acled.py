@@ -9,7 +9,6 @@ exports" in data/README.md.
 from __future__ import annotations
 
 import csv
-import logging
 import re
 from collections.abc import Callable
 from datetime import date, datetime
@@ -19,8 +18,6 @@ from model.sentences import split_sentences
 from model.taxonomy import SUB_EVENT_TYPES
 from training.corpus import CorpusError, Record, Span
 from training.importers import ImportResult
-
-logger = logging.getLogger(__name__)
 
 REQUIRED_COLUMNS = ("event_id_cnty", "event_date", "event_type", "sub_event_type", "actor1", "actor2",
                     "location", "fatalities", "notes")

@@ -12,7 +12,6 @@ Export: :func:`tasks_from_predictions` and :func:`labeling_config` (generated fr
 
 from __future__ import annotations
 
-import logging
 from pathlib import Path
 from xml.sax.saxutils import quoteattr
 
@@ -21,8 +20,6 @@ from model.taxonomy import EVENT_TAXONOMY, SPAN_LABELS, SUB_EVENT_TYPES
 from training.files import read_json_file
 from training.corpus import CorpusError, Record, Span
 from training.importers import ImportResult, drop_event_only_spans, resolve_labels
-
-logger = logging.getLogger(__name__)
 
 # Names used in the labeling config we write; the importer accepts any from_name.
 SPAN_FROM_NAME = "label"
