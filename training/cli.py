@@ -8,8 +8,6 @@ import logging
 import sys
 from pathlib import Path
 
-logger = logging.getLogger("wirecoder")
-
 USAGE = """usage: wirecoder <command> [options]
 
 commands:
