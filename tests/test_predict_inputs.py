@@ -116,3 +116,10 @@ def test_plain_text_on_stdin_without_lines_is_named(saved_model_dir, capsys, mon
     rc, out, err = run(["--model", str(saved_model_dir), "-"], capsys)
     assert rc == 1 and out == ""
     assert "<stdin>:2: this is not JSONL" in err and "--lines" in err
+
+
+def test_input_problems_are_found_before_the_model_is_loaded(tmp_path, capsys):
+    src = tmp_path / "in.csv"
+    src.write_text("id,body\nd1,Police arrested two men.\n")
+    rc, _, err = run(["--model", str(tmp_path / "not-a-model"), str(src)], capsys)
+    assert rc == 1 and "no column 'text'" in err and "model" not in err.split("error:")[1].split("(")[0]

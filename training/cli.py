@@ -89,11 +89,12 @@ def _predict(argv: list[str]) -> int:
     if args.batch_size < 1 or args.chunk_size < 1:
         raise WirecoderError("--batch-size and --chunk-size must be at least 1")
     fmt = args.format or {".csv": "csv", ".html": "html", ".htm": "html"}.get(Path(args.output).suffix if args.output else "", "jsonl")
+    # The input first: a missing column or plain text on stdin is reported before the slow model load.
+    docs = read_inputs(args.input, lines=args.lines, text_column=args.text_column, id_column=args.id_column,
+                       delimiter=_delimiter(args.delimiter), recursive=args.recursive)
     coder = EventCoder.from_pretrained(args.model, device="cpu" if args.int8 else args.device, quantize=args.int8)
     summary_stream = sys.stdout if args.output else sys.stderr
     on_pred = (lambda pred: print(text_summary(pred), file=summary_stream)) if args.summary else None
-    docs = read_inputs(args.input, lines=args.lines, text_column=args.text_column, id_column=args.id_column,
-                       delimiter=_delimiter(args.delimiter), recursive=args.recursive)
     try:
         stats = run_predict(coder, docs, args.output, fmt, args.batch_size, args.chunk_size, args.resume, args.strict,
                             show_progress=True, on_prediction=on_pred,
