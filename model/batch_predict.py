@@ -36,7 +36,8 @@ class RunStats:
     duplicate_ids: int = 0
     resumed_from: int = 0
     already_complete: bool = False
-    # Bad records as (where, id, error): the ACLED format has no row for them, so they are listed.
+    # ACLED runs only: bad records as (where, id, error). That format has no row for them, so the run
+    # lists them; the other formats carry them in the output.
     bad: list[tuple[str, str, str]] = field(default_factory=list)
     bad_records_file: Path | None = None
 
@@ -232,7 +233,7 @@ def run_predict(
     docs = iter(docs)
     for d in islice(docs, done):  # done before a resume: their ids and errors still count
         keys.key(d)
-        if d.error is not None:
+        if d.error is not None and fmt == "acled":
             stats.bad.append((d.where, d.id, d.error))
     bar = tqdm(desc="coding", unit="doc", initial=done, disable=not show_progress, file=sys.stderr)
     try:
@@ -244,7 +245,8 @@ def run_predict(
                     if strict:
                         raise RecordError(f"{d.where}: {d.error}")
                     stats.errors += 1
-                    stats.bad.append((d.where, d.id, d.error))
+                    if fmt == "acled":
+                        stats.bad.append((d.where, d.id, d.error))
                     logger.warning("%s: %s", d.where, d.error)
             preds = iter(coder.predict([d.text for d in good], batch_size=batch_size, ids=[d.id for d in good])) if good else iter(())
             pieces = []

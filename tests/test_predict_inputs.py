@@ -123,3 +123,24 @@ def test_input_problems_are_found_before_the_model_is_loaded(tmp_path, capsys):
     src.write_text("id,body\nd1,Police arrested two men.\n")
     rc, _, err = run(["--model", str(tmp_path / "not-a-model"), str(src)], capsys)
     assert rc == 1 and "no column 'text'" in err and "model" not in err.split("error:")[1].split("(")[0]
+
+
+def test_a_resumed_acled_run_still_lists_the_bad_records_of_its_first_part(always_attack, tmp_path, capsys):
+    from model.batch_predict import progress_path
+
+    src = jsonl(tmp_path / "in.jsonl", [{"id": "a", "text": TEXT}, '{"id": "b", ', {"id": "c", "text": TEXT}, {"id": "d", "text": ""}])
+    out = tmp_path / "events.csv"
+    argv = ["--model", str(always_attack), str(src), "-o", str(out), "--format", "acled", "--chunk-size", "2"]
+    assert run(argv, capsys)[0] == 0
+    # Pretend the run was killed after its first chunk (records a and b).
+    lines = out.read_bytes().splitlines(keepends=True)
+    prog = progress_path(out)
+    state = json.loads(prog.read_text())
+    state.update(records=2, offset=len(b"".join(lines[:1 + 25])), complete=False)
+    prog.write_text(json.dumps(state))
+    side = tmp_path / "events.bad-records.jsonl"
+    side.unlink()
+    rc, _, err = run(argv + ["--resume"], capsys)
+    assert rc == 0 and "resumed after 2" in err
+    assert [json.loads(line)["id"] for line in side.read_text().splitlines()] == ["line-2", "d"]
+    assert [r["source_id"] for r in csv.DictReader(out.open(encoding="utf-8"))][::25] == ["a", "c"]
