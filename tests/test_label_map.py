@@ -7,7 +7,7 @@ import pytest
 
 from tests.conftest import MINI_CORPUS
 from training.cli import main
-from training.corpus import CorpusError, Record, Span
+from training.corpus import CorpusError, Record, Span, read_records
 from training.evaluation import score
 from training.label_map import (
     LabelMap,
@@ -132,3 +132,19 @@ def test_evaluate_with_a_bad_label_map_is_a_clear_error(trained_dir, tmp_path, c
 def test_identity_map_keeps_our_labels():
     lm = LabelMap.identity()
     assert map_spans([Span(0, 1, "ACTOR")], lm) == [Span(0, 1, "ACTOR")]
+
+
+def test_evaluate_scores_real_text_next_to_the_test_split(trained_dir, tmp_path, capsys):
+    rc = main(["evaluate", "--model", str(trained_dir), "--data", str(MINI_CORPUS),
+               "--real-text", str(IMPORT / "foreign_with_events.jsonl"),
+               "--real-text-label-map", str(IMPORT / "foreign_map.json"),
+               "--baseline-data", str(MINI_CORPUS), "--output-dir", str(tmp_path)])
+    captured = capsys.readouterr()
+    assert rc == 0, captured.err
+    assert "Real text (" in captured.out and "test split, model" in captured.out and "real text, model" in captured.out
+    test = json.loads((tmp_path / "evaluation.json").read_text())
+    real = json.loads((tmp_path / "real_text" / "evaluation.json").read_text())
+    n_test = sum(r.split == "test" for r in read_records(MINI_CORPUS))
+    n_real = len((IMPORT / "foreign_with_events.jsonl").read_text().splitlines())
+    assert test["model"]["sentences"] == n_test and real["model"]["sentences"] == n_real
+    assert "sub_event_types" in real["model"] and set(real["model"]["spans"]["per_label"]) <= {"PARTICIPANT", "LOCATION"}

@@ -40,7 +40,7 @@ def _train(argv: list[str]) -> int:
 
 
 def _evaluate(argv: list[str]) -> int:
-    from training.evaluation import format_report, run_evaluation
+    from training.evaluation import format_report, format_side_by_side, run_evaluation
 
     p = argparse.ArgumentParser(prog="wirecoder evaluate", description="Score a trained model on labelled sentences.")
     p.add_argument("--model", required=True, help="a directory written by `wirecoder train`")
@@ -51,9 +51,17 @@ def _evaluate(argv: list[str]) -> int:
     p.add_argument("--baseline-data", action="append", help="train split for the baseline (default: the shipped corpus)")
     p.add_argument("--label-map", help="JSON map of the data's span labels to ours (label, list of labels, or null); "
                    "only the labels the data has are scored")
+    p.add_argument("--real-text", action="append",
+                   help="also score labelled text written by others (e.g. ../shared/reference/re3d-public-domain-events.jsonl), "
+                        "side by side with the test split; results in OUTPUT_DIR/real_text/")
+    p.add_argument("--real-text-label-map", help="label map for --real-text (e.g. data/label_maps/re3d.json)")
     args = p.parse_args(argv)
-    result = run_evaluation(args.model, args.data, args.output_dir, args.batch_size, args.baseline_data, args.label_map)
+    result = run_evaluation(args.model, args.data, args.output_dir, args.batch_size, args.baseline_data, args.label_map,
+                            args.real_text, args.real_text_label_map)
     print(format_report(result))
+    if "real_text" in result:
+        print("\nReal text (" + ", ".join(args.real_text) + ")\n" + format_report(result["real_text"]))
+        print("\n" + format_side_by_side(result))
     return 0
 
 

@@ -203,27 +203,10 @@ def _per_item_lines(result: dict, systems: list[str], key: str, group: str, name
     return out
 
 
-def run_evaluation(
-    model_dir: str,
-    data: Sequence[str] | None,
-    output_dir: str,
-    batch_size: int = 64,
-    baseline_data: Sequence[str] | None = None,
-    label_map: str | None = None,
-) -> dict:
-    """``wirecoder evaluate``: a saved model on the test split of ``data`` (default: the shipped corpus).
-
-    Sentences of a source without splits are all test sentences. The baseline is trained on the train
-    split of ``baseline_data`` (default: the shipped corpus) so its margin is visible on any data.
-    With ``label_map`` (a JSON file, see training/label_map.py) ``data`` is foreign: its span labels
-    are mapped first, only the labels it has are scored, and sentence labels only if it has them.
-    """
-    from model.predictor import EventCoder
-    from training.baseline import Baseline
+def _test_records(data: Sequence[str] | None, label_map: str | None):
+    """Test sentences of ``data`` and how to score them: (records, span labels, score events?, map)."""
     from training.corpus import CORPUS_DIR, read_records
-    from training.splits import by_split
 
-    coder = EventCoder.from_pretrained(model_dir)
     span_labels, score_events, lmap = None, True, None
     if label_map:
         from training.label_map import load_label_map, read_mapped_records
@@ -238,8 +221,70 @@ def run_evaluation(
         records = read_records(list(data) if data else [CORPUS_DIR])
     test = [r for r in records if r.split in (None, "test")]
     if not test:
-        raise WirecoderError("no test sentences in the evaluation data")
+        raise WirecoderError(f"no test sentences in {', '.join(map(str, data)) if data else 'the evaluation data'}")
+    return test, span_labels, score_events, lmap
+
+
+def run_evaluation(
+    model_dir: str,
+    data: Sequence[str] | None,
+    output_dir: str,
+    batch_size: int = 64,
+    baseline_data: Sequence[str] | None = None,
+    label_map: str | None = None,
+    real_text: Sequence[str] | None = None,
+    real_text_label_map: str | None = None,
+) -> dict:
+    """``wirecoder evaluate``: a saved model on the test split of ``data`` (default: the shipped corpus).
+
+    Sentences of a source without splits are all test sentences. The baseline is trained on the train
+    split of ``baseline_data`` (default: the shipped corpus) so its margin is visible on any data.
+    With ``label_map`` (a JSON file, see training/label_map.py) ``data`` is foreign: its span labels
+    are mapped first, only the labels it has are scored, and sentence labels only if it has them.
+    ``real_text`` (with its own ``real_text_label_map``) is scored the same way next to it, into
+    ``output_dir/real_text/``, and returned under ``"real_text"``: text written by others shows what
+    the corpus's own test split cannot.
+    """
+    from model.predictor import EventCoder
+    from training.baseline import Baseline
+    from training.corpus import CORPUS_DIR, read_records
+    from training.splits import by_split
+
+    test, span_labels, score_events, lmap = _test_records(data, label_map)
+    real = _test_records(real_text, real_text_label_map) if real_text else None
+    coder = EventCoder.from_pretrained(model_dir)
     train = by_split(read_records(list(baseline_data) if baseline_data else [CORPUS_DIR]))["train"]
     baseline = Baseline().fit(train) if train else None
-    return evaluate_all(coder, test, baseline, output_dir, batch_size=batch_size, span_labels=span_labels,
-                        score_events=score_events, label_map=lmap)
+    result = evaluate_all(coder, test, baseline, output_dir, batch_size=batch_size, span_labels=span_labels,
+                          score_events=score_events, label_map=lmap)
+    if real is not None:
+        r_test, r_labels, r_events, r_map = real
+        result = dict(result)
+        result["real_text"] = evaluate_all(coder, r_test, baseline, Path(output_dir) / "real_text", batch_size=batch_size,
+                                           span_labels=r_labels, score_events=r_events, label_map=r_map)
+    return result
+
+
+def format_side_by_side(result: dict) -> str:
+    """The headline scores of the test split and the real-text check in one table."""
+    cols = [("test split", result), ("real text", result["real_text"])]
+    systems = [s for s in ("model", "baseline") if s in result]
+    head = f"{'':36s}" + "".join(f"{f'{name}, {s}':>24s}" for name, _ in cols for s in systems)
+    lines = [head, f"{'sentences':36s}" + "".join(f"{r['model']['sentences']:>24d}" for _, r in cols for _ in systems)]
+
+    def value(r: dict, path: tuple[str, ...]):
+        for k in path:
+            if not isinstance(r, dict) or k not in r:
+                return None
+            r = r[k]
+        return r
+
+    rows = [("event types micro F1", ("event_types", "micro_f1")), ("event types weighted F1", ("event_types", "weighted_f1")),
+            ("sub-event types micro F1", ("sub_event_types", "micro_f1")),
+            ("sub-event types weighted F1", ("sub_event_types", "weighted_f1")),
+            ("event / no-event accuracy", ("event_detection_accuracy",)), ("spans strict F1", ("spans", "f1")),
+            ("spans overlap F1", ("spans_overlap", "f1"))]
+    for title, path in rows:
+        cells = [value(r[s], path) for _, r in cols for s in systems]
+        lines.append(f"{title:36s}" + "".join(f"{c:>24.3f}" if c is not None else f"{'-':>24s}" for c in cells))
+    return "\n".join(lines)
