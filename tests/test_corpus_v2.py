@@ -115,3 +115,18 @@ def test_blind_sample_hides_labels_and_reads_back_once_labelled(tmp_path):
     assert len(back) == 3 and all(r.split in ("train", "test") for r in back)
     with pytest.raises(CorpusError, match="asked for 9"):
         blind_sample(recs, 9)
+
+
+def test_data_check_fails_at_the_near_duplicate_limit(tmp_path, capsys):
+    from training.cli import main
+
+    body = ("@doc d-1 | split=train\n"
+            "none neg=plan | The army will push towards the airbase in the coming days, officials said.\n"
+            "none neg=plan | The army will push towards the airbase in the coming days, officials said on Monday.\n"
+            "none neg=plan | Rain is expected across the north.\n"
+            "none neg=plan | Talks resume next week in the capital.\n")
+    p = write(tmp_path, body)
+    # 2 of 4 sentences have a near-duplicate: a share of exactly 0.5
+    assert main(["data", "check", str(p), "--max-near-duplicate-share", "0.5"]) == 1
+    assert "50.00% of sentences have a near-duplicate" in capsys.readouterr().err
+    assert main(["data", "check", str(p), "--max-near-duplicate-share", "0.51"]) == 0

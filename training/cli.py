@@ -144,11 +144,12 @@ def _data_check(argv: list[str]) -> int:
     p.add_argument("paths", nargs="*", default=[str(CORPUS_DIR)], help="corpus files or folders (default: the shipped corpus)")
     p.add_argument("--json", action="store_true", help="print the statistics as JSON")
     p.add_argument("--max-near-duplicate-share", type=float, default=0.01,
-                   help="fail when more than this share of sentences has a near-duplicate")
+                   help="fail when this share of sentences or more has a near-duplicate")
     args = p.parse_args(argv)
     stats = corpus_stats(read_records(args.paths, require_split=True))
     print(json.dumps(stats, indent=2) if args.json else format_stats(stats))
-    if stats["near_duplicate_sentence_share"] > args.max_near_duplicate_share:
+    share = stats["near_duplicate_sentence_share"]
+    if share > 0 and share >= args.max_near_duplicate_share:
         print(f"error: {stats['near_duplicate_sentence_share']:.2%} of sentences have a near-duplicate", file=sys.stderr)
         return 1
     return 0
