@@ -60,7 +60,9 @@ def test_training_resumes_from_a_checkpoint(tiny_encoder_dir, tmp_path):
     out = tmp_path / "run"
     common = ["train", "--base-model", str(tiny_encoder_dir), "--data", str(MINI_CORPUS), "--output-dir", str(out),
               "--per_device_train_batch_size", "4", "--disable_tqdm", "true", "--keep_checkpoints", "true",
-              "--evaluate_after_training", "false"]
+              "--evaluate_after_training", "false",
+              # Per epoch, whatever the defaults: the checks below count one log and one checkpoint per epoch.
+              "--logging_strategy", "epoch", "--eval_strategy", "epoch", "--save_strategy", "epoch"]
     assert main(common + ["--num_train_epochs", "1", "--seed", "1"]) == 0
     first = [h for h in json.loads((out / "metrics.json").read_text())["log_history"] if "loss" in h]
     checkpoint = max(out.glob("checkpoint-*"), key=lambda p: int(p.name.split("-")[1]))
