@@ -130,3 +130,14 @@ def test_data_check_fails_at_the_near_duplicate_limit(tmp_path, capsys):
     assert main(["data", "check", str(p), "--max-near-duplicate-share", "0.5"]) == 1
     assert "50.00% of sentences have a near-duplicate" in capsys.readouterr().err
     assert main(["data", "check", str(p), "--max-near-duplicate-share", "0.51"]) == 0
+
+
+@pytest.mark.parametrize("start, end", [(0.0, 4), ("0", 4), (True, 4), (0, 4.5)])
+def test_jsonl_span_offsets_must_be_integers(tmp_path, start, end):
+    import json
+
+    p = tmp_path / "r.jsonl"
+    p.write_text(json.dumps({"id": "a", "text": "Army shelled Gao.", "sub_event_types": [],
+                             "spans": [{"start": start, "end": end, "label": "ACTOR"}]}) + "\n", encoding="utf-8")
+    with pytest.raises(CorpusError, match=r"r.jsonl:1: span offsets must be integers"):
+        read_records(p)

@@ -222,10 +222,12 @@ def _record_from_json(obj: object, where: str) -> Record:
             raise CorpusError(f"{where}: unknown sub-event type {lab!r}")
     spans = []
     for s in obj.get("spans", []) or []:
-        try:
-            spans.append(Span(int(s["start"]), int(s["end"]), str(s["label"])))
-        except (KeyError, TypeError, ValueError) as exc:
-            raise CorpusError(f"{where}: malformed span {s!r}") from exc
+        if not isinstance(s, dict) or not all(k in s for k in ("start", "end", "label")):
+            raise CorpusError(f"{where}: malformed span {s!r} (needs start, end and label)")
+        # Offsets are whole characters: 3.0 or "3" would be silently truncated or mis-sliced.
+        if any(type(s[k]) is not int for k in ("start", "end")):
+            raise CorpusError(f"{where}: span offsets must be integers, got start={s['start']!r}, end={s['end']!r}")
+        spans.append(Span(s["start"], s["end"], str(s["label"])))
     meta = obj.get("meta") or {}
     return Record(
         id=str(rid),
