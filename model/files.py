@@ -43,6 +43,10 @@ def atomic_write_bytes(path: str | Path, data: bytes) -> None:
     except OSError as exc:
         raise OutputError(f"cannot write {path}: {describe_os_error(exc)}") from exc
     try:
+        # mkstemp makes the file private (0600); give it the mode any other new file would get.
+        umask = os.umask(0)
+        os.umask(umask)
+        os.fchmod(fd, 0o666 & ~umask)
         with os.fdopen(fd, "wb") as fh:
             fh.write(data)
             fh.flush()

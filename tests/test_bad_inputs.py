@@ -155,3 +155,16 @@ def test_every_atomic_output_names_an_unwritable_path(tmp_path, capsys):
     assert str(tmp_path) in line and "directory" in line
     line = one_line_error(["data", "import", "--from", "jsonl", str(src), "-o", str(src / "out.jsonl")], capsys)
     assert "cannot write" in line and "not a folder" in line
+
+
+def test_atomic_writes_get_the_usual_file_mode(tmp_path):
+    import os
+
+    from model.files import atomic_write_text
+
+    umask = os.umask(0o022)
+    try:
+        atomic_write_text(tmp_path / "out.json", "{}")
+    finally:
+        os.umask(umask)
+    assert (tmp_path / "out.json").stat().st_mode & 0o777 == 0o644

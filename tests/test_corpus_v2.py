@@ -141,3 +141,4 @@ def test_jsonl_span_offsets_must_be_integers(tmp_path, start, end):
                              "spans": [{"start": start, "end": end, "label": "ACTOR"}]}) + "\n", encoding="utf-8")
     with pytest.raises(CorpusError, match=r"r.jsonl:1: span offsets must be integers"):
         read_records(p)
+
