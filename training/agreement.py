@@ -13,9 +13,9 @@ from collections.abc import Sequence
 
 from sklearn.metrics import cohen_kappa_score
 
+from model.spans import word_bio
 from model.taxonomy import NO_EVENT, event_types_of
 from training.corpus import CorpusError, Record, text_key
-from training.evaluation import word_bio
 from training.metrics import load_metric
 
 BLIND_LABEL = "?"

@@ -13,7 +13,7 @@ from pathlib import Path
 import numpy as np
 
 from model.errors import WirecoderError
-from model.spans import word_bio  # also imported from here by training/agreement.py
+from model.spans import word_bio
 from model.files import atomic_write_json, atomic_write_text
 from model.taxonomy import EVENT_TYPES, NO_EVENT, SPAN_LABELS, SUB_EVENT_TYPES, event_types_of, multi_hot
 from training.corpus import Record, Span
@@ -259,7 +259,6 @@ def run_evaluation(
                           score_events=score_events, label_map=lmap)
     if real is not None:
         r_test, r_labels, r_events, r_map = real
-        result = dict(result)
         result["real_text"] = evaluate_all(coder, r_test, baseline, Path(output_dir) / "real_text", batch_size=batch_size,
                                            span_labels=r_labels, score_events=r_events, label_map=r_map)
     return result
