@@ -109,7 +109,7 @@ def test_duplicate_ids_are_rejected(tmp_path):
 def test_invalid_utf8_is_rejected(tmp_path):
     p = tmp_path / "data.jsonl"
     p.write_bytes(b'{"id": "a", "text": "caf\xe9"}\n')
-    with pytest.raises(CorpusError, match="not valid UTF-8"):
+    with pytest.raises(CorpusError, match=r"data.jsonl:1: invalid UTF-8"):
         read_records(p)
 
 

@@ -160,7 +160,7 @@ def test_summary_is_printed_for_each_document(trained_dir, tmp_path, capsys):
 
 @pytest.mark.parametrize("fmt", ["jsonl", "csv"])
 def test_resume_after_sigkill_yields_each_input_exactly_once(trained_dir, tmp_path, fmt):
-    from model.batch_predict import progress_path
+    from training.batch_predict import progress_path
 
     n = 1500
     src = write_jsonl(tmp_path / "in.jsonl", [{"id": f"d{i}", "text": f"Gunmen attacked village number {i} on Monday."} for i in range(n)])
@@ -214,7 +214,7 @@ def test_sizes_below_one_are_refused_before_writing(trained_dir, tmp_path, capsy
 
 def _interrupted_run(trained_dir, tmp_path, capsys, n=6):
     """A finished run whose progress file is then marked incomplete after 2 documents."""
-    from model.batch_predict import progress_path
+    from training.batch_predict import progress_path
 
     src = write_jsonl(tmp_path / "in.jsonl", [{"id": f"d{i}", "text": f"Gunmen attacked village {i}."} for i in range(n)])
     out = tmp_path / "out.jsonl"

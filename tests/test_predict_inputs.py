@@ -126,7 +126,7 @@ def test_input_problems_are_found_before_the_model_is_loaded(tmp_path, capsys):
 
 
 def test_a_resumed_acled_run_still_lists_the_bad_records_of_its_first_part(always_attack, tmp_path, capsys):
-    from model.batch_predict import progress_path
+    from training.batch_predict import progress_path
 
     src = jsonl(tmp_path / "in.jsonl", [{"id": "a", "text": TEXT}, '{"id": "b", ', {"id": "c", "text": TEXT}, {"id": "d", "text": ""}])
     out = tmp_path / "events.csv"

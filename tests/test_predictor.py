@@ -167,9 +167,9 @@ def test_int8_quantized_coder_keeps_sentences_and_offsets(tiny_encoder_dir):
 
 
 def test_ids_of_the_wrong_length_and_bad_batch_sizes_are_refused(tiny_coder, tmp_path):
-    from model.batch_predict import run_predict
+    from training.batch_predict import run_predict
     from model.errors import WirecoderError
-    from model.readers import InputDoc
+    from training.readers import InputDoc
 
     with pytest.raises(WirecoderError, match="2 ids for 1 texts"):
         tiny_coder.predict(["One text."], ids=["a", "b"])

@@ -67,10 +67,10 @@ def _evaluate(argv: list[str]) -> int:
 
 def _predict(argv: list[str]) -> int:
     from model.errors import WirecoderError
-    from model.batch_predict import RecordError, input_identity, run_predict
+    from training.batch_predict import RecordError, input_identity, run_predict
     from model.predictor import EventCoder
-    from model.readers import read_inputs
-    from model.writers import FORMATS, text_summary
+    from training.readers import read_inputs
+    from training.writers import FORMATS, text_summary
 
     p = argparse.ArgumentParser(prog="wirecoder predict", description="Code reports with a trained model.")
     p.add_argument("input", help=".jsonl (text, optional id), .csv (--text-column), .txt (one document; --lines: one per line), "

@@ -20,6 +20,7 @@ from pathlib import Path
 
 from model.errors import CorpusError  # re-exported: the training code imports it from here
 from model.taxonomy import EVENT_ONLY_SPAN_LABELS, SPAN_LABELS, SUB_EVENT_TYPES
+from training.readers import jsonl_objects, open_text  # the one JSONL parser
 
 SPLITS = ("train", "dev", "test")
 CORPUS_DIR = Path(__file__).resolve().parent.parent / "data" / "corpus"
@@ -244,19 +245,11 @@ def _record_from_json(obj: object, where: str) -> Record:
 def read_jsonl_file(path: Path | str) -> list[Record]:
     path = Path(path)
     records = []
-    with path.open("rb") as fh:
-        for lineno, raw in enumerate(fh, 1):
+    with open_text(path) as fh:
+        for lineno, obj, problem in jsonl_objects(fh):
             where = _where(path, lineno)
-            try:
-                line = raw.decode("utf-8").strip()
-            except UnicodeDecodeError as exc:
-                raise CorpusError(f"{where}: not valid UTF-8") from exc
-            if not line:
-                continue
-            try:
-                obj = json.loads(line)
-            except json.JSONDecodeError as exc:
-                raise CorpusError(f"{where}: malformed JSON ({exc.msg})") from exc
+            if problem is not None:
+                raise CorpusError(f"{where}: {problem}")
             records.append(_record_from_json(obj, where))
     return records
 

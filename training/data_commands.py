@@ -11,7 +11,7 @@ from pathlib import Path
 
 from training.corpus import CorpusError
 from model.files import atomic_write_json, atomic_write_text
-from model.readers import has_invalid_utf8, jsonl_objects, open_text
+from training.readers import has_invalid_utf8, jsonl_objects, open_text
 
 FORMATS = ("acled", "conll", "labelstudio", "jsonl")
 

@@ -19,7 +19,7 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
-from model.readers import jsonl_objects, open_text
+from training.readers import jsonl_objects, open_text
 from model.taxonomy import SPAN_LABELS
 from training.files import read_json_file
 from training.corpus import CorpusError, Record, Span, corpus_files, read_corpus_file, read_jsonl_file, text_key, validate

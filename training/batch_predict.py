@@ -22,9 +22,9 @@ from tqdm.auto import tqdm
 
 from model.errors import OutputError, RecordError, WirecoderError
 from model.files import atomic_write_json, atomic_write_text, describe_os_error
-from model.readers import InputDoc, list_folder
+from training.readers import InputDoc, list_folder
 from model.results import Prediction
-from model.writers import make_writer
+from training.writers import make_writer
 
 logger = logging.getLogger(__name__)
 
