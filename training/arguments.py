@@ -48,6 +48,15 @@ class DataArguments:
     dev_fraction: float = field(default=0.1, metadata={"help": "share of reports put in dev when a source has no splits"})
     test_fraction: float = field(default=0.1, metadata={"help": "share of reports put in test when a source has no splits"})
     evaluate_after_training: bool = field(default=True, metadata={"help": "evaluate on the test split and write the report"})
+    mention_replacement: float = field(
+        default=0.0,
+        metadata={"help": "chance that each ACTOR/TARGET/LOCATION/DATE/WEAPON span of a training sentence is swapped "
+                  "for another surface form of its label, drawn afresh every epoch (0: off)"},
+    )
+
+    def __post_init__(self):
+        if not 0.0 <= self.mention_replacement <= 1.0:
+            raise WirecoderError(f"--mention_replacement must be between 0 and 1, not {self.mention_replacement}")
 
 
 @dataclass

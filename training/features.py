@@ -15,6 +15,29 @@ from training.corpus import Record, Span
 _MODEL_INPUTS = ("input_ids", "attention_mask", "token_type_ids")
 
 
+def encode_batch(texts: Sequence[str], spans: Sequence[Sequence[Span]], tokenizer, label2id: dict[str, int], max_length: int) -> dict:
+    """Model inputs and ``tag_labels`` (BIO ids on first sub-words) for a batch of sentences."""
+    enc = tokenizer(list(texts), truncation=True, max_length=max_length, return_offsets_mapping=True)
+    tags = []
+    for i, text in enumerate(texts):
+        words = words_from_encoding(enc["offset_mapping"][i], enc.word_ids(i), text)
+        tags.append(tag_words(words, spans[i], label2id, len(enc["input_ids"][i])))
+    out = {k: enc[k] for k in _MODEL_INPUTS if k in enc}
+    out["tag_labels"] = tags
+    return out
+
+
+def example_encoder(tokenizer, label2id: dict[str, int], max_length: int):
+    """``encode(texts, spans_lists, label_lists) -> [feature dict, ...]`` for on-the-fly datasets."""
+
+    def encode(texts, spans, labels) -> list[dict]:
+        batch = encode_batch(texts, spans, tokenizer, label2id, max_length)
+        hot = multi_hot(labels).astype(float).tolist()
+        return [{**{k: v[i] for k, v in batch.items()}, "labels": hot[i]} for i in range(len(texts))]
+
+    return encode
+
+
 def encode_records(records: Sequence[Record], tokenizer, label2id: dict[str, int], max_length: int) -> datasets.Dataset:
     """A datasets.Dataset with model inputs, ``labels`` (multi-hot) and ``tag_labels`` (BIO ids)."""
     raw = datasets.Dataset.from_dict(
@@ -26,15 +49,8 @@ def encode_records(records: Sequence[Record], tokenizer, label2id: dict[str, int
     )
 
     def encode(batch):
-        enc = tokenizer(batch["text"], truncation=True, max_length=max_length, return_offsets_mapping=True)
-        tags = []
-        for i, text in enumerate(batch["text"]):
-            words = words_from_encoding(enc["offset_mapping"][i], enc.word_ids(i), text)
-            spans = [Span(s["start"], s["end"], s["label"]) for s in batch["spans"][i]]
-            tags.append(tag_words(words, spans, label2id, len(enc["input_ids"][i])))
-        out = {k: enc[k] for k in _MODEL_INPUTS if k in enc}
-        out["tag_labels"] = tags
-        return out
+        spans = [[Span(s["start"], s["end"], s["label"]) for s in sp] for sp in batch["spans"]]
+        return encode_batch(batch["text"], spans, tokenizer, label2id, max_length)
 
     return raw.map(encode, batched=True, remove_columns=["text", "spans"], desc="tokenising")
 

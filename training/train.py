@@ -19,7 +19,8 @@ from model.spans import IGNORE
 from model.taxonomy import SUB_EVENT_TYPES
 from training.arguments import DataArguments, ModelArguments, WirecoderTrainingArguments, default_base_model
 from training.corpus import corpus_files, read_records
-from training.features import WirecoderCollator, encode_records
+from training.augment import MentionReplacementDataset, mention_inventory
+from training.features import WirecoderCollator, encode_records, example_encoder
 from model.files import atomic_write_json
 from training.metrics import load_metric
 from training.splits import assign_missing_splits, by_split
@@ -163,6 +164,13 @@ def run_training(model_args: ModelArguments, data_args: DataArguments, args: Wir
     )
     label2id = model.config.label2id
     train_ds = encode_records(splits["train"], tokenizer, label2id, model_args.max_length)
+    train_set = train_ds
+    if data_args.mention_replacement > 0:
+        inventory = mention_inventory(splits["train"])
+        logger.info("mention replacement at %.2f from %s", data_args.mention_replacement,
+                    ", ".join(f"{len(v)} {k}" for k, v in inventory.items()))
+        train_set = MentionReplacementDataset(splits["train"], example_encoder(tokenizer, label2id, model_args.max_length),
+                                              inventory, data_args.mention_replacement, args.seed)
     dev_ds = encode_records(splits["dev"], tokenizer, label2id, model_args.max_length)
 
     init_sentence_bias(model, np.asarray(train_ds["labels"]))
@@ -171,7 +179,7 @@ def run_training(model_args: ModelArguments, data_args: DataArguments, args: Wir
     trainer = Trainer(
         model=model,
         args=args,
-        train_dataset=train_ds,
+        train_dataset=train_set,
         eval_dataset=dev_ds,
         data_collator=WirecoderCollator(tokenizer),
         processing_class=tokenizer,
