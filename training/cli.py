@@ -21,6 +21,7 @@ commands:
   data import  convert ACLED CSV, CoNLL/BIO, Label Studio or JSONL data to wirecoder JSONL records
   data export-labelstudio
                write Label Studio tasks with the model's predictions as pre-annotations
+  serve        an HTTP API (POST /v1/code) and the coding desk in the browser (needs the [serve] extra)
 
 Run `wirecoder <command> --help` for the options of a command."""
 
@@ -199,7 +200,8 @@ COMMANDS = {"train": _train, "evaluate": _evaluate, "predict": _predict, ("data"
             # Imported lazily (like every handler's dependencies) so `wirecoder --help` stays fast.
             ("data", "import"): lambda argv: __import__("training.data_commands", fromlist=["*"]).import_main(argv),
             ("data", "export-labelstudio"):
-                lambda argv: __import__("training.data_commands", fromlist=["*"]).export_labelstudio_main(argv)}
+                lambda argv: __import__("training.data_commands", fromlist=["*"]).export_labelstudio_main(argv),
+            "serve": lambda argv: __import__("training.serve_command", fromlist=["*"]).serve_main(argv)}
 
 
 def main(argv: list[str] | None = None) -> int:
