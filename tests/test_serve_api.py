@@ -233,3 +233,42 @@ def test_a_failing_request_does_not_fail_its_batch(tiny_coder):
     assert bad.status_code == 422 and "BOOM" in bad.json()["error"]
     assert good.json()["predictions"] == direct(tiny_coder, [OTHER])
     assert good2.json()["predictions"] == direct(tiny_coder, [REPORT])
+
+
+def test_events_of_an_unchanged_prediction_are_predicts_own(client, tiny_coder):
+    from training.writers import AcledCsvWriter
+
+    [pred] = tiny_coder.predict([REPORT], ids=["doc-1"], document_date="2024-03-05")
+    doc = pred.to_dict()  # what the desk holds, sent back as it is
+    r = client.post("/v1/events", json={"documents": [doc], "document_date": "2024-03-05"})
+    assert r.status_code == 200
+    assert r.json()["predictions"][0]["events"] == doc["events"]
+    csv_answer = client.post("/v1/events", json={"documents": [doc], "document_date": "2024-03-05", "format": "acled"})
+    writer = AcledCsvWriter()
+    assert csv_answer.headers["content-type"].startswith("text/csv")
+    assert csv_answer.text == writer.header() + writer.record(pred, "doc-1", "doc-1", None)
+
+
+def test_events_follow_corrected_types_and_spans(client):
+    text = "Gunmen killed two farmers near Gao on Monday. The mayor spoke."
+    doc = {"id": "d", "text": text,
+           "sentences": [{"start": 0, "end": 44, "sub_event_types": [{"label": "Attack", "score": None}]},
+                         {"start": 45, "end": len(text), "sub_event_types": []}],
+           "spans": [{"start": 0, "end": 6, "label": "ACTOR"}, {"start": 14, "end": 25, "label": "TARGET"},
+                     {"start": 31, "end": 34, "label": "LOCATION"}]}
+    rows = client.post("/v1/events", json={"documents": [doc]}).json()["predictions"][0]["events"]
+    assert [(r["sub_event_type"], r["event_type"], r["actor1"], r["actor2"], r["score"]) for r in rows] == [
+        ("Attack", "Violence against civilians", "Gunmen", "two farmers", 1.0)]
+
+
+@pytest.mark.parametrize("change, reason", [
+    ({"spans": [{"start": 40, "end": 50, "label": "ACTOR"}]}, "is not inside one sentence"),
+    ({"spans": [{"start": 0, "end": 6, "label": "PERSON"}]}, "unknown span label 'PERSON'"),
+    ({"sentences": [{"start": 0, "end": 99}]}, "outside its text"),
+    ({"sentences": [{"start": 0, "end": 44, "sub_event_types": [{"label": "Shooting"}]}]}, "unknown sub-event type 'Shooting'"),
+])
+def test_events_refuse_inconsistent_documents_with_422(client, change, reason):
+    doc = {"id": "d", "text": "Gunmen killed two farmers near Gao on Monday. The mayor spoke.",
+           "sentences": [{"start": 0, "end": 44}, {"start": 45, "end": 62}], "spans": [], **change}
+    r = client.post("/v1/events", json={"documents": [doc]})
+    assert r.status_code == 422 and r.json()["error"].startswith("document 'd': ") and reason in r.json()["error"]

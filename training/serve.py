@@ -26,15 +26,17 @@ import logging
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Annotated
 
 from fastapi import Depends, FastAPI, HTTPException, Request
 from fastapi.encoders import jsonable_encoder
 from fastapi.exceptions import RequestValidationError
-from fastapi.responses import FileResponse, JSONResponse
+from fastapi.concurrency import run_in_threadpool
+from fastapi.responses import FileResponse, JSONResponse, Response
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 from fastapi.staticfiles import StaticFiles
 from fastapi_offline import FastAPIOffline
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field, ValidationError, model_validator
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from model.errors import WirecoderError
@@ -81,7 +83,7 @@ def _metrics_summary(model_dir: Path | None) -> dict | None:
 def model_info(coder, model_dir: str | Path | None = None) -> dict:
     """What ``GET /v1/model`` answers: the labels and thresholds the model codes with, and where it came from."""
     from model.taxonomy import EVENT_TAXONOMY, SPAN_LABELS, SUB_EVENT_TYPES
-    from training.writers import COLOURS, AcledCsvWriter
+    from training.writers import COLOURS
 
     cfg = coder.config
     return {
@@ -92,11 +94,23 @@ def model_info(coder, model_dir: str | Path | None = None) -> dict:
         "sub_event_types": list(SUB_EVENT_TYPES),
         "span_labels": list(SPAN_LABELS),
         "span_colours": dict(COLOURS),
-        "acled_columns": list(AcledCsvWriter.COLUMNS),  # the desk's CSV export writes these
         "thresholds": {s: round(float(t), 4) for s, t in zip(SUB_EVENT_TYPES, coder.thresholds)},
         "max_length": coder.max_length,
         "metrics": _metrics_summary(Path(model_dir) if model_dir else None),
     }
+
+
+def _iso_date(value: str) -> str:
+    try:
+        if len(value) != 10:
+            raise ValueError
+        dt.date.fromisoformat(value)
+    except ValueError:
+        raise ValueError(f"{value!r} is not a date written YYYY-MM-DD") from None
+    return value
+
+
+IsoDate = Annotated[str, AfterValidator(_iso_date)]
 
 
 class CodeRequest(BaseModel):
@@ -107,27 +121,54 @@ class CodeRequest(BaseModel):
     texts: list[str] = Field(min_length=1, description="the reports to code, each a whole document",
                              examples=[["Gunmen killed two farmers near Gao on Monday."]])
     ids: list[str] | None = Field(None, description="one id per text (default: \"0\", \"1\", ...)")
-    document_date: str | None = Field(None, description="the reports' date, YYYY-MM-DD: relative dates "
+    document_date: IsoDate | None = Field(None, description="the reports' date, YYYY-MM-DD: relative dates "
                                       "(\"on Monday\") in the event rows resolve against it", examples=["2024-03-05"])
-
-    @field_validator("document_date")
-    @classmethod
-    def _iso_date(cls, value: str | None) -> str | None:
-        if value is None:
-            return None
-        try:
-            if len(value) != 10:
-                raise ValueError
-            dt.date.fromisoformat(value)
-        except ValueError:
-            raise ValueError(f"{value!r} is not a date written YYYY-MM-DD") from None
-        return value
 
     @model_validator(mode="after")
     def _one_id_per_text(self) -> CodeRequest:
         if self.ids is not None and len(self.ids) != len(self.texts):
             raise ValueError(f"{len(self.ids)} ids for {len(self.texts)} texts: give one id per text")
         return self
+
+
+class ScoredIn(BaseModel):
+    label: str
+    score: float | None = Field(None, description="the model's score; none for a type a person added (counts as 1)")
+
+
+class SentenceIn(BaseModel):
+    start: int
+    end: int
+    sub_event_types: list[ScoredIn] = []
+
+
+class SpanIn(BaseModel):
+    start: int
+    end: int
+    label: str
+    score: float | None = None
+
+
+class DocumentIn(BaseModel):
+    """A coded document as the desk holds it after corrections: offsets into ``text``."""
+
+    model_config = ConfigDict(extra="ignore")  # a whole Prediction.to_dict() may be sent back
+
+    id: str
+    text: str
+    sentences: list[SentenceIn]
+    spans: list[SpanIn] = []
+
+
+class EventsRequest(BaseModel):
+    """The body of ``POST /v1/events``."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    documents: list[DocumentIn] = Field(min_length=1)
+    document_date: IsoDate | None = Field(None, description="as for /v1/code")
+    format: str = Field("json", pattern="^(json|acled)$", description="json: predictions with their event rows; "
+                        "acled: the rows as ACLED CSV, as `wirecoder predict --format acled` writes them")
 
 
 class CodeResponse(BaseModel):
@@ -197,6 +238,14 @@ async def _read_body(request: Request, max_bytes: int) -> bytes:
     return b"".join(chunks)
 
 
+async def _parse(request: Request, model: type[BaseModel], limits: Limits):
+    body = await _read_body(request, limits.max_body_bytes)
+    try:
+        return model.model_validate_json(body)
+    except ValidationError as exc:
+        raise RequestValidationError([{**e, "loc": ("body", *e["loc"])} for e in exc.errors()]) from None
+
+
 def _check_sizes(req: CodeRequest, limits: Limits) -> None:
     if len(req.texts) > limits.max_texts:
         raise HTTPException(413, f"{len(req.texts)} texts in one request; the limit is {limits.max_texts} "
@@ -205,6 +254,49 @@ def _check_sizes(req: CodeRequest, limits: Limits) -> None:
         if len(text) > limits.max_chars:
             raise HTTPException(413, f"text {i} has {len(text)} characters; the limit is {limits.max_chars} per text "
                                      "(split the document, or start the server with a larger --max-chars)")
+
+
+def _bad(doc: DocumentIn, what: str) -> HTTPException:
+    return HTTPException(422, f"document {doc.id!r}: {what}")
+
+
+def rebuild_prediction(doc: DocumentIn, document_date: str | None):
+    """The document as a :class:`Prediction` whose event rows come from its (corrected) sentences and
+    spans, built by the very function ``predict`` uses. A type or span a person added scores 1."""
+    from model.events import build_events
+    from model.results import Prediction, ScoredLabel, SentenceResult, SpanResult
+    from model.taxonomy import SPAN_LABELS, SUB_EVENT_TYPES, SUB_TO_EVENT
+
+    text, sentences, spans = doc.text, [], []
+    for n, s in enumerate(doc.sentences):
+        if not 0 <= s.start < s.end <= len(text):
+            raise _bad(doc, f"sentence {n} ({s.start}-{s.end}) is outside its text of {len(text)} characters")
+        unknown = [x.label for x in s.sub_event_types if x.label not in SUB_EVENT_TYPES]
+        if unknown:
+            raise _bad(doc, f"sentence {n}: unknown sub-event type {unknown[0]!r}")
+        subs = sorted((ScoredLabel(x.label, 1.0 if x.score is None else x.score) for x in s.sub_event_types),
+                      key=lambda x: -x.score)
+        events: dict[str, float] = {}
+        for x in subs:  # an event type scores as its best sub-event type
+            events.setdefault(SUB_TO_EVENT[x.label], x.score)
+        sentences.append(SentenceResult(s.start, s.end, text[s.start : s.end],
+                                        [ScoredLabel(e, v) for e, v in events.items()], subs))
+    for sp in sorted(doc.spans, key=lambda x: x.start):
+        if sp.label not in SPAN_LABELS:
+            raise _bad(doc, f"unknown span label {sp.label!r}")
+        home = next((n for n, s in enumerate(sentences) if s.start <= sp.start < sp.end <= s.end), None)
+        if home is None:
+            raise _bad(doc, f"span {sp.start}-{sp.end} ({sp.label}) is not inside one sentence")
+        spans.append(SpanResult(sp.start, sp.end, text[sp.start : sp.end], sp.label, 1.0 if sp.score is None else sp.score, home))
+    pred = Prediction(id=doc.id, text=text, sentences=sentences, spans=spans)
+    for attr in ("event_types", "sub_event_types"):
+        best: dict[str, float] = {}
+        for sent in sentences:
+            for x in getattr(sent, attr):
+                best[x.label] = max(best.get(x.label, 0.0), x.score)
+        setattr(pred, attr, [ScoredLabel(k, v) for k, v in sorted(best.items(), key=lambda kv: -kv[1])])
+    pred.events = build_events(text, sentences, spans, document_date, doc.id)
+    return pred
 
 
 def create_app(coder, *, model_dir: str | Path | None = None, token: str | None = None, limits: Limits = Limits(),
@@ -236,26 +328,51 @@ def create_app(coder, *, model_dir: str | Path | None = None, token: str | None 
     auth = [Depends(_token_check(token))]
     # The body is parsed here, not by FastAPI, so that every malformed body (bad JSON, bad UTF-8, no
     # content type) gets the same 422 with pydantic's reason; the schema is still documented.
-    body_doc = {"requestBody": {"required": True,
-                                "content": {"application/json": {"schema": CodeRequest.model_json_schema()}}}}
+    nested: dict[str, dict] = {}
 
-    @app.post("/v1/code", dependencies=auth, openapi_extra=body_doc, response_model=None,
+    def body_doc(model: type[BaseModel]) -> dict:
+        schema = model.model_json_schema(ref_template="#/components/schemas/{model}")
+        nested.update(schema.pop("$defs", {}))
+        return {"requestBody": {"required": True, "content": {"application/json": {"schema": schema}}}}
+
+    default_openapi = app.openapi
+
+    def openapi() -> dict:  # the request bodies' nested models join FastAPI's own schemas
+        if app.openapi_schema is None:
+            default_openapi().setdefault("components", {}).setdefault("schemas", {}).update(nested)
+        return app.openapi_schema
+
+    app.openapi = openapi
+
+    @app.post("/v1/code", dependencies=auth, openapi_extra=body_doc(CodeRequest), response_model=None,
               responses={200: {"model": CodeResponse}, 401: {"description": "no or wrong bearer token"},
                          413: {"description": "body, texts per request or characters per text over the limit"},
                          422: {"description": "the body is not the JSON described here (the reason is in 'error')"}})
     async def code(request: Request) -> JSONResponse:
         """Code reports: one prediction per text, with sentences, spans (character offsets) and event rows."""
-        body = await _read_body(request, limits.max_body_bytes)
-        try:
-            req = CodeRequest.model_validate_json(body)
-        except ValidationError as exc:
-            raise RequestValidationError([{**e, "loc": ("body", *e["loc"])} for e in exc.errors()]) from None
+        req = await _parse(request, CodeRequest, limits)
         _check_sizes(req, limits)
         try:
             preds = await asyncio.wrap_future(batcher.submit(req.texts, req.ids, req.document_date))
         except WirecoderError as exc:
             raise HTTPException(422, str(exc)) from None
         return JSONResponse({"predictions": [p.to_dict() for p in preds]})
+
+    @app.post("/v1/events", dependencies=auth, openapi_extra=body_doc(EventsRequest), response_model=None,
+              responses={200: {"model": CodeResponse, "content": {"text/csv": {}}},
+                         422: {"description": "the body is not the JSON described here (the reason is in 'error')"}})
+    async def events(request: Request) -> Response:
+        """Event rows of coded documents after corrections (the desk sends its sentences and spans back):
+        JSON predictions with rebuilt rows, or the rows as ACLED CSV."""
+        req = await _parse(request, EventsRequest, limits)
+        preds = await run_in_threadpool(lambda: [rebuild_prediction(d, req.document_date) for d in req.documents])
+        if req.format == "json":
+            return JSONResponse({"predictions": [p.to_dict() for p in preds]})
+        from training.writers import AcledCsvWriter
+
+        writer = AcledCsvWriter()
+        csv_text = writer.header() + "".join(writer.record(p, p.id, p.id, None) for p in preds) + writer.footer()
+        return Response(csv_text, media_type="text/csv; charset=utf-8")
 
     @app.get("/v1/health")
     async def health() -> dict:

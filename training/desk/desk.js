@@ -107,7 +107,8 @@ async function codeInput() {
   const docs = uniqueIds(state.pending || (text.trim() ? [{ id: "report", text }] : []));
   if (!docs.length) { status("paste a report first", true); return; }
   const body = { texts: docs.map((d) => d.text), ids: docs.map((d) => d.id) };
-  if ($("#document-date").value) body.document_date = $("#document-date").value;
+  state.documentDate = $("#document-date").value || null;
+  if (state.documentDate) body.document_date = state.documentDate;
   status("coding…");
   try {
     const { predictions } = await api("/v1/code", body);
@@ -129,7 +130,7 @@ function fromPrediction(p) {
     corrected: false,
   }));
   sentences.forEach((s) => { s.original = JSON.stringify({ subs: s.subs, spans: s.spans }); });
-  return { id: p.id, text: p.text, pred: p, sentences };
+  return { id: p.id, text: p.text, rows: p.events, sentences };
 }
 
 // -- the report ---------------------------------------------------------------------------------------
@@ -231,6 +232,7 @@ function changed() {
   editingSentence().corrected = true;
   renderEditor();
   render();
+  refreshRows(state.editing[0]);
 }
 
 const WORD = /[\p{L}\p{N}]/u;
@@ -274,6 +276,7 @@ function resetSentence() {
   Object.assign(s, JSON.parse(s.original), { corrected: false });
   renderEditor();
   render();
+  refreshRows(state.editing[0]);
 }
 
 function closeEditor() {
@@ -284,71 +287,63 @@ function closeEditor() {
 
 // -- event rows and exports -----------------------------------------------------------------------------
 
-function firstText(s, label) {
-  const sp = [...s.spans].sort((a, b) => a.start - b.start).find((x) => x.label === label);
-  return sp ? s.text.slice(sp.start, sp.end) : null;
+// The rows come from the server, built from the (corrected) sentences by the same code as predict's.
+const ROW_COLUMNS = ["event_type", "sub_event_type", "event_date", "date", "actor1", "actor2", "location",
+  "fatalities", "injured", "weapons", "trigger", "score", "sentences"];
+
+function docPayload(doc) {
+  return {
+    id: doc.id, text: doc.text,
+    sentences: doc.sentences.map((s) => ({ start: s.start, end: s.end, sub_event_types: s.subs })),
+    spans: doc.sentences.flatMap((s) => s.spans.map((sp) => ({ start: s.start + sp.start, end: s.start + sp.end,
+      label: sp.label, score: sp.score }))),
+  };
 }
 
-// A corrected sentence's rows, as the model builds them: one per sub-event type, the sentence's spans
-// in the columns (first ACTOR, first TARGET, ...). Counts stay as written ("four"): no score, a person coded them.
-function correctedRows(s, i) {
-  const sub2event = subToEvent();
-  const spans = [...s.spans].sort((a, b) => a.start - b.start);
-  return s.subs.map((x) => ({
-    sub_event_type: x.label, event_type: sub2event[x.label], sentence: i, score: null,
-    actor1: firstText(s, "ACTOR"), actor2: firstText(s, "TARGET"), location: firstText(s, "LOCATION"),
-    date: firstText(s, "DATE"), weapons: spans.filter((sp) => sp.label === "WEAPON").map((sp) => s.text.slice(sp.start, sp.end)),
-    fatalities: null, fatalities_text: firstText(s, "FATALITIES"), injured: null, injured_text: firstText(s, "INJURED"),
-    trigger: firstText(s, "TRIGGER"), corrected: true,
-  }));
+function eventsBody(docs, format) {
+  const body = { documents: docs.map(docPayload), format };
+  if (state.documentDate) body.document_date = state.documentDate;
+  return body;
 }
 
-function docRows(doc) {
-  return doc.sentences.flatMap((s, i) => (s.corrected ? correctedRows(s, i) : doc.pred.events.filter((ev) => ev.sentence === i)));
-}
-
-// One CSV cell per ACLED column (the server's list, as `wirecoder predict --format acled` writes them).
-function cell(col, row, doc, k) {
-  const s = doc.sentences[row.sentence];
-  switch (col) {
-    case "event_id": return `${doc.id}-${row.sentence}-${k}`;
-    case "source_id": return doc.id;
-    case "notes": return s.text;
-    case "source_start": return s.start;
-    case "source_end": return s.end;
-    case "score": return row.score === null || row.score === undefined ? "" : row.score.toFixed(3);
-    case "event_date": if (!(col in row)) return row.date ?? ""; break;
-    case "fatalities": return row.fatalities ?? row.fatalities_text ?? "";
-    case "injured": return row.injured ?? row.injured_text ?? "";
+async function refreshRows(d) {
+  const doc = state.docs[d];
+  const seq = (doc.rowsSeq = (doc.rowsSeq || 0) + 1); // an older answer arriving late is dropped
+  try {
+    const { predictions } = await api("/v1/events", eventsBody([doc], "json"));
+    if (seq !== doc.rowsSeq) return;
+    doc.rows = predictions[0].events;
+    doc.rowsCorrected = doc.sentences.some((s) => s.corrected);
+    renderRows();
+  } catch (err) {
+    status(err.message, true);
   }
-  const v = row[col];
+}
+
+function rowCell(row, col) {
+  let v = row[col];
+  if (col === "fatalities" || col === "injured") v = v ?? row[col + "_text"];
+  if (col === "sentences" && v === undefined) v = [row.sentence];
+  if (col === "score" && typeof v === "number") v = v.toFixed(2);
   return Array.isArray(v) ? v.join("; ") : v ?? "";
 }
 
-function allRows() {
-  return state.docs.flatMap((doc) => docRows(doc).map((row, k) => ({ row, doc, k })));
-}
-
 function renderRows() {
-  const cols = state.model.acled_columns.filter((c) => c !== "notes");
-  const rows = allRows();
   $("#rows-box").hidden = !state.docs.length;
-  $("#rows thead").replaceChildren(el("tr", {}, ...cols.map((c) => el("th", {}, c))));
-  $("#rows tbody").replaceChildren(...rows.map(({ row, doc, k }) =>
-    el("tr", { class: row.corrected ? "corrected" : "" }, ...cols.map((c) => el("td", {}, cell(c, row, doc, k))))));
+  $("#rows thead").replaceChildren(el("tr", {}, el("th", {}, "report"), ...ROW_COLUMNS.map((c) => el("th", {}, c))));
+  $("#rows tbody").replaceChildren(...state.docs.flatMap((doc) => (doc.rows || []).map((row) =>
+    el("tr", { class: doc.rowsCorrected ? "corrected" : "" }, el("td", {}, doc.id),
+      ...ROW_COLUMNS.map((c) => el("td", { "data-col": c }, rowCell(row, c)))))));
 }
 
-function csvLine(values) {
-  return values.map((v) => {
-    const text = String(v);
-    return /[",\r\n]/.test(text) ? `"${text.replace(/"/g, '""')}"` : text;
-  }).join(",") + "\n";
-}
-
-function exportCsv() {
-  const cols = state.model.acled_columns;
-  const body = allRows().map(({ row, doc, k }) => csvLine(cols.map((c) => cell(c, row, doc, k))));
-  download("wirecoder_events.csv", "text/csv", csvLine(cols) + body.join(""));
+async function exportCsv() {
+  try {
+    const res = await fetch("/v1/events", { method: "POST", headers: headers(), body: JSON.stringify(eventsBody(state.docs, "acled")) });
+    if (!res.ok) throw new Error((await res.json().catch(() => ({}))).error || res.statusText);
+    download("wirecoder_events.csv", "text/csv", await res.text());
+  } catch (err) {
+    status(err.message, true);
+  }
 }
 
 // Corpus records as `wirecoder train --data FILE.jsonl` reads them (training/corpus.py).
