@@ -47,6 +47,8 @@ def check_config_values(cfg: dict, cfg_file: Path) -> None:
     if not (isinstance(thresholds, list) and len(thresholds) == len(SUB_EVENT_TYPES)
             and all(_number_in(t, 0.0, 1.0) for t in thresholds)):
         raise bad("thresholds", f"a list of {len(SUB_EVENT_TYPES)} numbers between 0 and 1")
+    if "temperature" in cfg and not (_number_in(cfg["temperature"], 1e-3, 1e3)):
+        raise bad("temperature", "a number between 0.001 and 1000")
     if "classifier_dropout" in cfg and not _number_in(cfg["classifier_dropout"], 0.0, 1.0):
         raise bad("classifier_dropout", "a number between 0 and 1")
     enc = cfg.get("encoder_config")

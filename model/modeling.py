@@ -30,6 +30,8 @@ class WirecoderConfig(PreTrainedConfig):
     sub_event_types: list[str] | None = None
     # Per sub-event type decision thresholds on the sigmoid score, tuned on the dev split.
     thresholds: list[float] | None = None
+    # Temperature of the sentence head's sigmoid, fitted on dev after training (1: none).
+    temperature: float = 1.0
     sentence_loss_weight: float = 1.0
     token_loss_weight: float = 1.0
     classifier_dropout: float = 0.1

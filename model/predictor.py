@@ -46,6 +46,8 @@ class EventCoder:
         self.max_length = min(int(self.config.max_length), int(getattr(tokenizer, "model_max_length", 512) or 512), 512)
         self.stride = min(stride, self.max_length // 4)
         self.thresholds = np.asarray(self.config.thresholds, dtype=np.float32)
+        # Temperature fitted on dev (training/calibration.py): scores that mean what they say.
+        self.temperature = float(getattr(self.config, "temperature", None) or 1.0)
         self.id2tag = [self.config.id2label[i] for i in range(len(self.config.id2label))]
 
     @classmethod
@@ -116,6 +118,18 @@ class EventCoder:
             r.sub_event_types = _max_scores(s for sent in r.sentences for s in sent.sub_event_types)
         return results
 
+    def sentence_scores(self, sentences: Sequence[str], batch_size: int = 64) -> np.ndarray:
+        """Every sub-event type's score (after temperature, before thresholds) for pre-split
+        sentences: an array of shape (len(sentences), 25) in input order, columns as SUB_EVENT_TYPES."""
+        check_batch_size(batch_size)
+        out = np.zeros((len(sentences), len(SUB_EVENT_TYPES)), dtype=np.float32)
+        order = sorted(range(len(sentences)), key=lambda i: len(sentences[i]), reverse=True)
+        for lo in range(0, len(order), batch_size):
+            batch = order[lo : lo + batch_size]
+            for i, (probs, _) in zip(batch, self._run_batch([sentences[i] for i in batch], batch_size)):
+                out[i] = probs
+        return out
+
     @torch.inference_mode()
     def _run_batch(self, unit_texts: list[str], max_windows: int) -> list[tuple[np.ndarray, list]]:
         enc = self.tokenizer(
@@ -136,7 +150,7 @@ class EventCoder:
             inputs = {k: enc[k][lo : lo + max_windows].to(self.device)
                       for k in ("input_ids", "attention_mask", "token_type_ids") if k in enc}
             out = self.model(**inputs)
-            sent_parts.append(torch.sigmoid(out.sentence_logits.float()).cpu().numpy())
+            sent_parts.append(torch.sigmoid(out.sentence_logits.float() / self.temperature).cpu().numpy())
             score, tag = torch.softmax(out.token_logits.float(), dim=-1).max(dim=-1)
             score_parts.append(score.cpu().numpy())
             tag_parts.append(tag.cpu().numpy())

@@ -13,6 +13,7 @@ USAGE = """usage: wirecoder <command> [options]
 commands:
   train        fine-tune a model (defaults: shipped corpus, all-MiniLM-L6-v2)
   evaluate     score a trained model against the test split, with the baseline
+  calibrate    refit a model's score temperature and thresholds on dev data
   predict      code reports (jsonl, csv, txt, a folder or stdin) into jsonl, csv, acled or html
   data check   validate a corpus and print its statistics
   data sample  a blind sample of the corpus for a second writer
@@ -63,6 +64,24 @@ def _evaluate(argv: list[str]) -> int:
     if "real_text" in result:
         print("\nReal text (" + ", ".join(args.real_text) + ")\n" + format_report(result["real_text"]))
         print("\n" + format_side_by_side(result))
+    return 0
+
+
+def _calibrate(argv: list[str]) -> int:
+    from training.calibration import calibrate_model
+
+    p = argparse.ArgumentParser(prog="wirecoder calibrate",
+                                description="Refit a model's score temperature and thresholds on dev data (config.json rewritten).")
+    p.add_argument("--model", required=True, help="a directory written by `wirecoder train`")
+    p.add_argument("--data", action="append", help="labelled data whose dev split is used (default: the shipped corpus)")
+    p.add_argument("--threshold-shrink", type=float, default=0.0,
+                   help="pull per-type thresholds toward the global one (pseudo-positives; 0: per-type optimum)")
+    p.add_argument("--no-temperature", action="store_true", help="keep raw scores (temperature 1)")
+    p.add_argument("--batch-size", type=int, default=64)
+    args = p.parse_args(argv)
+    r = calibrate_model(args.model, args.data, args.threshold_shrink, not args.no_temperature, args.batch_size)
+    print(f"{args.model}: temperature {r['previous_temperature']:.3f} -> {r['temperature']:.3f} on {r['dev_sentences']} dev "
+          f"sentences; dev ECE {r['dev_ece_before']:.4f} -> {r['dev_ece_after']:.4f}; thresholds refitted")
     return 0
 
 
@@ -195,7 +214,7 @@ def _data_agreement(argv: list[str]) -> int:
     return 0
 
 
-COMMANDS = {"train": _train, "evaluate": _evaluate, "predict": _predict, ("data", "check"): _data_check,
+COMMANDS = {"train": _train, "evaluate": _evaluate, "calibrate": _calibrate, "predict": _predict, ("data", "check"): _data_check,
             ("data", "sample"): _data_sample, ("data", "agreement"): _data_agreement,
             # Imported lazily (like every handler's dependencies) so `wirecoder --help` stays fast.
             ("data", "import"): lambda argv: __import__("training.data_commands", fromlist=["*"]).import_main(argv),

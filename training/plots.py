@@ -56,3 +56,21 @@ def plot_confusion(labels: list[str], matrix: np.ndarray, path: str | Path) -> N
             ax.text(j, i, int(matrix[i, j]), ha="center", va="center", color="white" if matrix[i, j] > top / 2 else "black")
     ax.set_title("Event types on the test split (+ none)")
     _save(fig, path)
+
+
+def plot_reliability(curves: dict[str, dict], path: str | Path) -> None:
+    """Reliability diagram: observed frequency of a sub-event type against its score, per score bin
+    (``training.calibration.reliability`` dicts), one curve per data set; the diagonal is perfect."""
+    fig, (ax, hist) = plt.subplots(2, 1, figsize=(5.5, 6.5), sharex=True, gridspec_kw={"height_ratios": [3, 1]})
+    ax.plot([0, 1], [0, 1], ls="--", color="grey", lw=1, label="perfectly calibrated")
+    for name, rel in curves.items():
+        ax.plot(rel["mean_score"], rel["observed"], marker="o", label=f"{name} (ECE {rel['ece']:.3f})")
+        hist.plot(rel["mean_score"], np.log10(np.maximum(rel["count"], 1)), marker=".", label=name)
+    ax.set_ylabel("observed frequency")
+    ax.set_xlim(0, 1)
+    ax.set_ylim(0, 1)
+    ax.legend(loc="upper left", fontsize=8)
+    ax.set_title("Sub-event type scores: reliability")
+    hist.set_xlabel("score (bin mean)")
+    hist.set_ylabel("log10 count")
+    _save(fig, path)

@@ -24,6 +24,7 @@ from training.features import WirecoderCollator, encode_records, example_encoder
 from model.files import atomic_write_json
 from training.metrics import load_metric
 from training.splits import assign_missing_splits, by_split
+from training.calibration import fit_temperature, reliability
 from training.thresholds import tune_thresholds
 
 logger = logging.getLogger(__name__)
@@ -191,11 +192,16 @@ def run_training(model_args: ModelArguments, data_args: DataArguments, args: Wir
 
     # Thresholds of the multi-label head, tuned on dev with the best checkpoint (already loaded).
     dev_pred = trainer.predict(dev_ds)
-    dev_probs = 1 / (1 + np.exp(-dev_pred.predictions[0]))
+    dev_logits = np.asarray(dev_pred.predictions[0], dtype=np.float64)
     # Labels must come back with the predictions: with length grouping the Trainer reorders the
     # eval set too, so dev_ds["labels"] would pair each prediction with another sentence's labels.
-    thresholds = tune_thresholds(dev_probs, np.asarray(dev_pred.label_ids[0], dtype=int))
+    dev_labels = np.asarray(dev_pred.label_ids[0], dtype=int)
+    temperature = fit_temperature(dev_logits, dev_labels) if model_args.temperature_scaling else 1.0
+    dev_probs = 1 / (1 + np.exp(-dev_logits / temperature))
+    thresholds = tune_thresholds(dev_probs, dev_labels, shrink=model_args.threshold_shrink)
     trainer.model.config.thresholds = [float(t) for t in thresholds]
+    trainer.model.config.temperature = temperature
+    logger.info("sentence-head temperature %.3f; dev ECE %.4f", temperature, reliability(dev_probs, dev_labels)["ece"])
     # Cards and configs name the weights, not this machine's path to them.
     base_id = "sentence-transformers/all-MiniLM-L6-v2" if model_args.base_model is None else Path(base).name
     trainer.model.config.base_model_name = base_id
@@ -215,6 +221,7 @@ def run_training(model_args: ModelArguments, data_args: DataArguments, args: Wir
         "train_seconds": round(train_seconds, 1),
         "best_dev_combined_f1": trainer.state.best_metric,
         "thresholds": dict(zip(SUB_EVENT_TYPES, trainer.model.config.thresholds)),
+        "temperature": temperature,
         "log_history": trainer.state.log_history,
     }
     from training.plots import plot_training_curve
