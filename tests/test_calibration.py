@@ -58,7 +58,7 @@ def test_calibrate_command_rewrites_temperature_and_scores_follow_it(trained_dir
     texts = ["Gunmen killed two farmers near Gao on Monday.", "Protesters marched in Bamako."]
     scores = before.sentence_scores(texts)
     raw_logits = np.log(scores / (1 - scores)) * before.temperature  # what the head itself said
-    assert main(["calibrate", "--model", str(model), "--data", str(MINI_CORPUS), "--threshold-shrink", "5"]) == 0
+    assert main(["calibrate", "--model", str(model), "--data", str(MINI_CORPUS), "--threshold-shrink", "5", "--temperature"]) == 0
     assert f"temperature {before.temperature:.3f} ->" in capsys.readouterr().out
     cfg = json.loads((model / "config.json").read_text())
     t = cfg["temperature"]
@@ -81,7 +81,25 @@ def test_evaluate_writes_reliability_figure_and_ece(trained_dir, tmp_path, capsy
     out = tmp_path / "eval"
     assert main(["evaluate", "--model", str(trained_dir), "--data", str(MINI_CORPUS), "--baseline-data", str(MINI_CORPUS),
                  "--output-dir", str(out)]) == 0
-    assert "sub-event score ECE" in capsys.readouterr().out
+    assert "ECE, top score per sentence" in capsys.readouterr().out
     assert (out / "reliability.png").read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
     rel = json.loads((out / "evaluation.json").read_text())["model"]["calibration"]
     assert 0 < sum(rel["count"]) and sum(rel["count"]) % 25 == 0  # every sentence x every sub-event type
+
+
+def test_top_label_is_each_sentences_highest_score_and_whether_it_is_gold():
+    from training.calibration import top_label
+
+    conf, hit = top_label(np.array([[0.1, 0.7, 0.2], [0.9, 0.05, 0.3]]), np.array([[0, 0, 1], [1, 0, 0]]))
+    assert conf.tolist() == [0.7, 0.9] and hit.tolist() == [0, 1]
+
+
+def test_training_with_temperature_scaling_stores_the_fitted_temperature(tmp_path, tiny_encoder_dir):
+    out = tmp_path / "run"
+    assert main(["train", "--base-model", str(tiny_encoder_dir), "--data", str(MINI_CORPUS), "--output-dir", str(out),
+                 "--num_train_epochs", "1", "--per_device_train_batch_size", "4", "--temperature_scaling", "true",
+                 "--evaluate_after_training", "false", "--disable_tqdm", "true", "--save_strategy", "no",
+                 "--load_best_model_at_end", "false"]) == 0
+    t = json.loads((out / "config.json").read_text())["temperature"]
+    assert t == json.loads((out / "metrics.json").read_text())["temperature"]
+    assert t != 1.0 and 0.05 <= t <= 20

@@ -41,6 +41,14 @@ def fit_temperature(logits: np.ndarray, labels: np.ndarray) -> float:
     return float(np.exp(res.x))
 
 
+def top_label(probs: np.ndarray, labels: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Each sentence's highest score and whether that type is gold: the score a reader looks at."""
+    probs, labels = np.asarray(probs), np.asarray(labels)
+    top = probs.argmax(1)
+    rows = np.arange(len(probs))
+    return probs[rows, top], labels[rows, top]
+
+
 def reliability(probs: np.ndarray, labels: np.ndarray, bins: int = 10) -> dict:
     """Per equal-width score bin: mean score, observed frequency, count; and the ECE (count-weighted
     mean gap) over every (sentence, class) score."""
@@ -56,8 +64,8 @@ def reliability(probs: np.ndarray, labels: np.ndarray, bins: int = 10) -> dict:
             "count": count[keep].astype(int).tolist(), "ece": ece}
 
 
-def calibrate_model(model_dir: str | Path, data: Sequence[str] | None = None, shrink: float = 0.0,
-                    temperature_scaling: bool = True, batch_size: int = 64) -> dict:
+def calibrate_model(model_dir: str | Path, data: Sequence[str] | None = None, shrink: float = 30.0,
+                    temperature_scaling: bool = False, batch_size: int = 64) -> dict:
     """``wirecoder calibrate``: refit a saved model's temperature and thresholds on the dev split of
     ``data`` (default: the shipped corpus) and rewrite its config.json in place (atomically).
 

@@ -74,12 +74,12 @@ def _calibrate(argv: list[str]) -> int:
                                 description="Refit a model's score temperature and thresholds on dev data (config.json rewritten).")
     p.add_argument("--model", required=True, help="a directory written by `wirecoder train`")
     p.add_argument("--data", action="append", help="labelled data whose dev split is used (default: the shipped corpus)")
-    p.add_argument("--threshold-shrink", type=float, default=0.0,
+    p.add_argument("--threshold-shrink", type=float, default=30.0,
                    help="pull per-type thresholds toward the global one (pseudo-positives; 0: per-type optimum)")
-    p.add_argument("--no-temperature", action="store_true", help="keep raw scores (temperature 1)")
+    p.add_argument("--temperature", action="store_true", help="also fit a temperature for the scores (default: 1)")
     p.add_argument("--batch-size", type=int, default=64)
     args = p.parse_args(argv)
-    r = calibrate_model(args.model, args.data, args.threshold_shrink, not args.no_temperature, args.batch_size)
+    r = calibrate_model(args.model, args.data, args.threshold_shrink, args.temperature, args.batch_size)
     print(f"{args.model}: temperature {r['previous_temperature']:.3f} -> {r['temperature']:.3f} on {r['dev_sentences']} dev "
           f"sentences; dev ECE {r['dev_ece_before']:.4f} -> {r['dev_ece_after']:.4f}; thresholds refitted")
     return 0
