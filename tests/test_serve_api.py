@@ -272,3 +272,42 @@ def test_events_refuse_inconsistent_documents_with_422(client, change, reason):
            "sentences": [{"start": 0, "end": 44}, {"start": 45, "end": 62}], "spans": [], **change}
     r = client.post("/v1/events", json={"documents": [doc]})
     assert r.status_code == 422 and r.json()["error"].startswith("document 'd': ") and reason in r.json()["error"]
+
+
+def test_serve_command_loads_the_model_once_and_takes_the_token_from_the_environment(saved_model_dir, monkeypatch):
+    import uvicorn
+
+    from model.predictor import EventCoder
+    from training.cli import main
+
+    seen, loads = {}, []
+    real_load = EventCoder.from_pretrained.__func__
+    monkeypatch.setattr(EventCoder, "from_pretrained", classmethod(lambda cls, *a, **k: loads.append(a) or real_load(cls, *a, **k)))
+    monkeypatch.setattr(uvicorn, "run", lambda app, host, port, **_: seen.update(app=app, host=host, port=port))
+    monkeypatch.setenv("WIRECODER_TOKEN", "from-the-env")
+    assert main(["serve", "--model", str(saved_model_dir), "--port", "8123"]) == 0
+    assert (seen["host"], seen["port"]) == ("127.0.0.1", 8123)
+    with TestClient(seen["app"]) as c:
+        assert c.get("/v1/model").status_code == 401
+        auth = {"Authorization": "Bearer from-the-env"}
+        assert c.get("/v1/model", headers=auth).json()["model_dir"] == str(saved_model_dir)
+        for _ in range(3):
+            assert c.post("/v1/code", json={"texts": [OTHER]}, headers=auth).status_code == 200
+    assert len(loads) == 1
+
+
+def test_serve_command_without_the_extra_says_how_to_install_it(monkeypatch, capsys):
+    import builtins
+
+    from training.cli import main
+
+    real_import = builtins.__import__
+
+    def no_uvicorn(name, *args, **kwargs):
+        if name == "uvicorn":
+            raise ImportError("No module named 'uvicorn'", name="uvicorn")
+        return real_import(name, *args, **kwargs)
+
+    monkeypatch.setattr(builtins, "__import__", no_uvicorn)
+    assert main(["serve", "--model", "whatever"]) == 1
+    assert "pip install 'wirecoder[serve]'" in capsys.readouterr().err
