@@ -39,23 +39,23 @@ def spans_of(r):
 # -- ACLED --------------------------------------------------------------------------------------
 
 
-def test_acled_import_labels_the_reporting_sentences_with_weak_spans(tmp_path, capsys):
+def test_acled_import_labels_each_note_as_one_event_with_weak_spans(tmp_path, capsys):
     rc, out, err, path = run_import(capsys, tmp_path, "acled", "acled_export.csv")
     assert rc == 0, err
     recs = by_id(path)  # what training reads: valid records
-    first = recs["TST1001-s1"]
+    first = recs["TST1001"]
+    # The whole note is one unit carrying the event's type, whichever sentence a name matched in.
+    assert first.text == ("On 3 March 2023, military forces of Nigeria clashed with an unidentified armed group near "
+                          "Birnin Gwari. Three soldiers were killed. The area has seen repeated fighting.")
     assert first.doc_id == "TST1001" and first.sub_event_types == ["Armed clash"]
     assert spans_of(first) == [("3 March 2023", "DATE"), ("military forces of Nigeria", "ACTOR"),
-                               ("unidentified armed group", "TARGET"), ("Birnin Gwari", "LOCATION")]
-    # The fatality count (a number word) marks the second sentence as reporting the event too.
-    assert spans_of(recs["TST1001-s2"]) == [("Three", "FATALITIES")]
-    assert recs["TST1001-s2"].sub_event_types == ["Armed clash"]
-    assert recs["TST1001-s3"].sub_event_types == [] and recs["TST1001-s3"].spans == []
-    # No weak span anywhere: the first sentence carries the event, the others none.
-    assert recs["TST1002-s1"].sub_event_types == ["Attack"] and recs["TST1002-s2"].sub_event_types == []
+                               ("unidentified armed group", "TARGET"), ("Birnin Gwari", "LOCATION"),
+                               ("Three", "FATALITIES")]
+    # No weak span anywhere: the note still reports its event.
+    assert recs["TST1002"].sub_event_types == ["Attack"] and recs["TST1002"].spans == []
     # "3" of the date is never taken for the toll; digits match too.
-    assert ("5", "FATALITIES") in spans_of(recs["TST1008-s1"]) and ("9 March 2014", "DATE") in spans_of(recs["TST1008-s1"])
-    assert "imported 10 records" in out and "skipped 4" in out
+    assert ("5", "FATALITIES") in spans_of(recs["TST1008"]) and ("9 March 2014", "DATE") in spans_of(recs["TST1008"])
+    assert "imported 7 records" in out and "skipped 4" in out
     for reason in ("empty notes", "old type 'Remote violence' without a deciding keyword",
                    "unknown event/sub-event type 'Time travel'", "duplicate sentence"):
         assert reason in out
@@ -64,11 +64,11 @@ def test_acled_import_labels_the_reporting_sentences_with_weak_spans(tmp_path, c
 def test_acled_old_taxonomy_is_mapped_to_current_names(tmp_path, capsys):
     rc, out, err, path = run_import(capsys, tmp_path, "acled", "acled_export.csv")
     recs = by_id(path)
-    assert recs["TST1004-s1"].sub_event_types == ["Remote explosive/landmine/IED"]  # "IED" in the note
-    assert recs["TST1006-s1"].sub_event_types == ["Violent demonstration"]  # stones thrown
-    assert recs["TST1007-s1"].sub_event_types == ["Peaceful protest"]
-    assert recs["TST1008-s1"].sub_event_types == ["Armed clash"]
-    assert recs["TST1009-s1"].sub_event_types == ["Other"]
+    assert recs["TST1004"].sub_event_types == ["Remote explosive/landmine/IED"]  # "IED" in the note
+    assert recs["TST1006"].sub_event_types == ["Violent demonstration"]  # stones thrown
+    assert recs["TST1007"].sub_event_types == ["Peaceful protest"]
+    assert recs["TST1008"].sub_event_types == ["Armed clash"]
+    assert recs["TST1009"].sub_event_types == ["Other"]
     # Every value of the old-name map is a current sub-event type or a rule returning one.
     for name, rule in acled.OLD_TAXONOMY.items():
         assert rule in SUB_EVENT_TYPES or callable(rule), name

@@ -54,7 +54,13 @@ class ModelArguments:
 class DataArguments:
     data: list[str] = field(
         default_factory=lambda: [str(CORPUS_DIR)],
-        metadata={"help": "corpus files/folders (.txt corpus format or .jsonl records); repeat --data to mix sources"},
+        metadata={"help": "corpus files/folders (.txt corpus format or .jsonl records), each PATH or PATH:WEIGHT; repeat "
+                  "--data to mix sources. WEIGHT scales how often each of that source's sentences is drawn (default 1)"},
+    )
+    dev_source: str | None = field(
+        default=None,
+        metadata={"help": "the source (its file or folder name) whose dev split picks the checkpoint and thresholds, or "
+                  "'all' (default: the first --data source)"},
     )
     dev_fraction: float = field(default=0.1, metadata={"help": "share of reports put in dev when a source has no splits"})
     test_fraction: float = field(default=0.1, metadata={"help": "share of reports put in test when a source has no splits"})

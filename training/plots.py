@@ -21,10 +21,11 @@ def _save(fig, path: str | Path) -> None:
     atomic_write_bytes(path, buf.getvalue())
 
 
-def plot_training_curve(log_history: list[dict], path: str | Path) -> None:
+def plot_training_curve(log_history: list[dict], path: str | Path, prefix: str = "eval_") -> None:
+    """Train loss and, from the dev set whose metrics start with ``prefix``, loss and F1 per epoch."""
     train = [(h["epoch"], h["loss"]) for h in log_history if "loss" in h and "epoch" in h]
-    dev = [(h["epoch"], h["eval_loss"]) for h in log_history if "eval_loss" in h]
-    f1 = {k: [(h["epoch"], h[f"eval_{k}"]) for h in log_history if f"eval_{k}" in h] for k in ("sub_event_micro_f1", "span_f1", "combined_f1")}
+    dev = [(h["epoch"], h[f"{prefix}loss"]) for h in log_history if f"{prefix}loss" in h]
+    f1 = {k: [(h["epoch"], h[f"{prefix}{k}"]) for h in log_history if f"{prefix}{k}" in h] for k in ("sub_event_micro_f1", "span_f1", "combined_f1")}
     fig, (ax1, ax2) = plt.subplots(1, 2, figsize=(10, 4))
     for pts, name in ((train, "train loss"), (dev, "dev loss")):
         if pts:

@@ -9,6 +9,7 @@ import shutil
 import time
 from pathlib import Path
 
+import datasets
 import numpy as np
 import torch
 from transformers import AutoConfig, AutoTokenizer, EvalPrediction, Trainer, set_seed
@@ -18,11 +19,12 @@ from model.modeling import WirecoderModel
 from model.spans import IGNORE
 from model.taxonomy import SUB_EVENT_TYPES
 from training.arguments import DataArguments, ModelArguments, WirecoderTrainingArguments, default_base_model
-from training.corpus import corpus_files, read_records
+from training.corpus import corpus_files
 from training.augment import MentionReplacementDataset, mention_inventory
 from training.features import WirecoderCollator, encode_records, example_encoder
 from model.files import atomic_write_json
 from training.metrics import load_metric
+from training.sources import parse_sources, read_sources, weighted_sampler, yardstick
 from training.splits import assign_missing_splits, by_split
 from training.calibration import fit_temperature, reliability
 from training.thresholds import tune_thresholds
@@ -141,12 +143,27 @@ def make_optimizer(model: WirecoderModel, args: WirecoderTrainingArguments) -> t
     )
 
 
+class WirecoderTrainer(Trainer):
+    """The Trainer, drawing training sentences by their source's weight when sources differ."""
+
+    def __init__(self, *args, sample_weights=None, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.sample_weights = sample_weights
+
+    def _get_train_sampler(self, train_dataset=None):
+        if self.sample_weights is not None:
+            return weighted_sampler(self.sample_weights, self.args.seed)
+        return super()._get_train_sampler(train_dataset)
+
+
 def run_training(model_args: ModelArguments, data_args: DataArguments, args: WirecoderTrainingArguments) -> dict:
     started = time.time()
     set_seed(args.seed)
-    records = read_records(data_args.data)
+    sources = parse_sources(data_args.data)
+    records, source_of = read_sources(sources)
     assign_missing_splits(records, data_args.dev_fraction, data_args.test_fraction)
     splits = by_split(records)
+    source_index = {id(r): i for r, i in zip(records, source_of)}
     if not splits["train"]:
         raise WirecoderError("no training sentences: every report is in dev or test")
     if not splits["dev"]:
@@ -154,7 +171,7 @@ def run_training(model_args: ModelArguments, data_args: DataArguments, args: Wir
     logger.info("sentences: train %d, dev %d, test %d", *(len(splits[s]) for s in ("train", "dev", "test")))
 
     base = model_args.base_model or default_base_model()
-    version = corpus_version(data_args.data)
+    version = corpus_version([s.path for s in sources])
     model, tokenizer = load_base_encoder(
         base,
         max_length=max(model_args.max_length, 256),
@@ -172,16 +189,32 @@ def run_training(model_args: ModelArguments, data_args: DataArguments, args: Wir
                     ", ".join(f"{len(v)} {k}" for k, v in inventory.items()))
         train_set = MentionReplacementDataset(splits["train"], example_encoder(tokenizer, label2id, model_args.max_length),
                                               inventory, data_args.mention_replacement, args.seed)
-    dev_ds = encode_records(splits["dev"], tokenizer, label2id, model_args.max_length)
+    # Each source is scored on its own dev split; one of them (the first, unless --dev_source says
+    # otherwise) chooses the checkpoint and the thresholds, so an import cannot move the yardstick.
+    dev_of = {s.name: [r for r in splits["dev"] if source_index[id(r)] == i] for i, s in enumerate(sources)}
+    stick = yardstick(sources, data_args.dev_source, [bool(dev_of[s.name]) for s in sources])
+    dev_records = splits["dev"] if stick == "all" else dev_of[stick]
+    dev_ds = encode_records(dev_records, tokenizer, label2id, model_args.max_length)
+    eval_sets: dict | datasets.Dataset = dev_ds
+    per_source = sum(bool(v) for v in dev_of.values()) > 1
+    if per_source:
+        eval_sets = {name: dev_ds if name == stick else encode_records(recs, tokenizer, label2id, model_args.max_length)
+                     for name, recs in dev_of.items() if recs}
+        if stick == "all":
+            eval_sets["all"] = dev_ds
+        args.metric_for_best_model = f"{stick}_{args.metric_for_best_model.removeprefix('eval_')}"
+    weights = [sources[source_index[id(r)]].weight for r in splits["train"]]
+    sample_weights = weights if len(set(weights)) > 1 else None
 
     init_sentence_bias(model, np.asarray(train_ds["labels"]))
     args.label_names = ["labels", "tag_labels"]
     args.remove_unused_columns = False
-    trainer = Trainer(
+    trainer = WirecoderTrainer(
         model=model,
         args=args,
+        sample_weights=sample_weights,
         train_dataset=train_set,
-        eval_dataset=dev_ds,
+        eval_dataset=eval_sets,
         data_collator=WirecoderCollator(tokenizer),
         processing_class=tokenizer,
         compute_metrics=make_compute_metrics(model.config.id2label),
@@ -224,9 +257,15 @@ def run_training(model_args: ModelArguments, data_args: DataArguments, args: Wir
         "temperature": temperature,
         "log_history": trainer.state.log_history,
     }
+    if per_source:
+        summary["dev_source"] = stick
+        summary["dev_by_source"] = {name: {k.removeprefix("eval_"): v for k, v in trainer.evaluate(ds).items()
+                                           if k.endswith("f1")} for name, ds in eval_sets.items()}
+        summary["sources"] = [{"path": s.path, "name": s.name, "weight": s.weight} for s in sources]
     from training.plots import plot_training_curve
 
-    plot_training_curve(trainer.state.log_history, out / "training_curve.png")
+    plot_training_curve(trainer.state.log_history, out / "training_curve.png",
+                        prefix=f"eval_{stick}_" if per_source else "eval_")
 
     if data_args.evaluate_after_training and splits["test"]:
         from model.predictor import EventCoder

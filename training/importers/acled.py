@@ -14,7 +14,6 @@ from collections.abc import Callable
 from datetime import date, datetime
 from pathlib import Path
 
-from model.sentences import split_sentences
 from model.taxonomy import SUB_EVENT_TYPES
 from training.corpus import CorpusError, Record, Span
 from training.importers import ImportResult
@@ -211,18 +210,17 @@ def weak_spans(text: str, row: dict[str, str]) -> list[Span]:
 
 
 def records_of_event(row: dict[str, str], sub: str, where: str) -> list[Record]:
-    note = row["notes"]
+    """One record per note: an ACLED note describes one event, so the whole note carries its type.
+
+    Splitting the note and labelling only the sentences where a name or date matched (the first
+    importer) taught the model that the rest of a note ("The victim was a local trader.") is no
+    event, and cost real-text F1 (issue 9).
+    """
+    note = row["notes"].strip()
     event_id = row["event_id_cnty"].strip()
-    sentences = [note[s:e] for s, e in split_sentences(note)]
-    spans = [weak_spans(t, row) for t in sentences]
-    labelled = [i for i, sp in enumerate(spans) if sp] or [0]
     meta = {k: row[k].strip() for k in ("country", "event_date") if row.get(k)}
-    return [
-        Record(id=f"{event_id}-s{i + 1}", doc_id=event_id, text=text,
-               sub_event_types=[sub] if i in labelled else [], spans=spans[i], meta=dict(meta),
-               source=f"{where} sentence {i + 1}")
-        for i, text in enumerate(sentences)
-    ]
+    return [Record(id=event_id, doc_id=event_id, text=note, sub_event_types=[sub], spans=weak_spans(note, row),
+                   meta=meta, source=where)]
 
 
 def check_columns(path: Path, fieldnames) -> None:
