@@ -1,0 +1,29 @@
+"""Write the README's results tables from evaluation outputs (never pasted by hand).
+
+    python scripts/readme_results.py add --results scripts/results/ablation.json --name NAME --eval OUT_DIR \
+        [--metrics RUN/metrics.json] [--note TEXT]
+    python scripts/readme_results.py render --results scripts/results/ablation.json --marker ABLATION [--readme README.md]
+"""
+
+import argparse
+
+from training.readme_results import add_row, collect, render_into
+
+if __name__ == "__main__":
+    p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    sub = p.add_subparsers(dest="command", required=True)
+    a = sub.add_parser("add", help="add (or replace) one row from a `wirecoder evaluate --real-text` output folder")
+    a.add_argument("--results", required=True)
+    a.add_argument("--name", required=True)
+    a.add_argument("--eval", required=True, help="the --output-dir of `wirecoder evaluate`")
+    a.add_argument("--metrics", help="the run's metrics.json (for its training time)")
+    a.add_argument("--note", default="")
+    r = sub.add_parser("render", help="write the results file's table into the README between its markers")
+    r.add_argument("--results", required=True)
+    r.add_argument("--marker", required=True)
+    r.add_argument("--readme", default="README.md")
+    args = p.parse_args()
+    if args.command == "add":
+        add_row(args.results, collect(args.name, args.eval, args.metrics, args.note))
+    else:
+        render_into(args.readme, args.marker, args.results)
