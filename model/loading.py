@@ -92,8 +92,9 @@ def check_weights(path: Path) -> None:
             raise ModelLoadError(f"{file}: damaged or truncated weights ({_first_line(exc)})") from exc
 
 
-def check_model_dir(path: str | Path) -> Path:
-    """Fail early, with a message a user can act on, if ``path`` is not a loadable wirecoder model."""
+def check_model_dir(path: str | Path, weights: bool = True) -> Path:
+    """Fail early, with a message a user can act on, if ``path`` is not a loadable wirecoder model
+    (``weights=False``: its safetensors weights are not needed, as for an ONNX export)."""
     path = Path(path)
     if not path.is_dir():
         raise ModelLoadError(f"{path}: no such model directory")
@@ -115,7 +116,8 @@ def check_model_dir(path: str | Path) -> Path:
     if tags != list(BIO_TAGS) or len(id2label) != len(BIO_TAGS):
         raise ModelLoadError(f"{path}: the model's span labels differ from this wirecoder's taxonomy")
     check_config_values(cfg, cfg_file)
-    check_weights(path)
+    if weights:
+        check_weights(path)
     if not (path / "tokenizer.json").is_file():
         raise ModelLoadError(f"{path}: no tokenizer.json (the fast tokenizer that gives character offsets); "
                              "copy it from the base encoder the model was trained on")
@@ -124,7 +126,6 @@ def check_model_dir(path: str | Path) -> Path:
 
 def load_model_dir(path: str | Path):
     """(model, tokenizer) from a checked model directory."""
-    from transformers import AutoTokenizer
     from transformers.utils import logging as hf_logging
 
     from model.modeling import WirecoderModel
@@ -148,11 +149,16 @@ def load_model_dir(path: str | Path):
     if missing:
         # transformers would start these at random: a silently different model.
         raise ModelLoadError(f"{path}: the weight files lack {len(missing)} tensors of the model (e.g. {missing[0]})")
+    return model, load_tokenizer(path)
+
+
+def load_tokenizer(path: Path):
+    from transformers import AutoTokenizer
+
     try:
-        tokenizer = AutoTokenizer.from_pretrained(str(path))
+        return AutoTokenizer.from_pretrained(str(path))
     except Exception as exc:  # noqa: BLE001 - the tokenizers library raises bare Exception on a bad file
         raise ModelLoadError(f"{path / 'tokenizer.json'}: unreadable tokenizer ({_first_line(exc)})") from exc
-    return model, tokenizer
 
 
 def resolve_device(device: torch.device | str | None) -> torch.device:

@@ -20,7 +20,7 @@ from model.results import Prediction, ScoredLabel, SentenceResult, SpanResult
 from model.sentences import split_sentences
 from model.spans import Word, decode_words, words_from_encoding
 from model.errors import ModelLoadError, WirecoderError
-from model.loading import load_model_dir, resolve_device
+from model.loading import INDEX, WEIGHTS, load_model_dir, resolve_device
 from model.taxonomy import EVENT_ONLY_SPAN_LABELS, EVENT_TYPES, SUB_EVENT_TYPES, SUB_TO_EVENT
 
 
@@ -39,8 +39,14 @@ class EventCoder:
     def __init__(self, model: WirecoderModel, tokenizer, device: torch.device | str | None = None, stride: int = 32):
         if not getattr(tokenizer, "is_fast", False):
             raise ModelLoadError("wirecoder needs a fast tokenizer (character offsets)")
-        self.device = resolve_device(device)
-        self.model = model.to(self.device).eval()
+        if isinstance(model, torch.nn.Module):
+            self.device = resolve_device(device)
+            self.model = model.to(self.device).eval()
+        else:  # an ONNX Runtime forward pass (model/onnx_runtime.py), which runs on the CPU
+            if device is not None and resolve_device(device).type != "cpu":
+                raise WirecoderError(f"an ONNX export runs on the CPU only, not on {device}")
+            self.device = torch.device("cpu")
+            self.model = model
         self.tokenizer = tokenizer
         self.config = model.config
         self.max_length = min(int(self.config.max_length), int(getattr(tokenizer, "model_max_length", 512) or 512), 512)
@@ -51,13 +57,31 @@ class EventCoder:
         self.id2tag = [self.config.id2label[i] for i in range(len(self.config.id2label))]
 
     @classmethod
-    def from_pretrained(cls, path: str | Path, device: torch.device | str | None = None, quantize: bool = False) -> EventCoder:
-        """Load a directory written by ``wirecoder train``.
+    def from_pretrained(cls, path: str | Path, device: torch.device | str | None = None, quantize: bool = False,
+                        backend: str = "auto") -> EventCoder:
+        """Load a directory written by ``wirecoder train`` (or ``wirecoder export``).
 
-        ``quantize=True`` runs the encoder's linear layers in int8 (CPU only): about 3x faster on a
-        laptop CPU, at a small measured accuracy cost (see the README's speed section).
+        ``backend``: ``"auto"`` runs the directory's ONNX export (``wirecoder export``; its int8 graph
+        when there is one) with ONNX Runtime when prediction runs on the CPU, else PyTorch;
+        ``"onnx"`` requires the export; ``"torch"`` ignores it.
+        ``quantize=True`` runs the PyTorch encoder's linear layers in int8 (CPU only): faster, at a
+        measured accuracy cost (see the README's speed section).
         """
+        from model.onnx_runtime import load_onnx_dir, onnx_file, onnxruntime_available
+
+        if backend not in ("auto", "onnx", "torch"):
+            raise WirecoderError(f"backend must be 'auto', 'onnx' or 'torch', not {backend!r}")
+        has_export = Path(path).is_dir() and onnx_file(path) is not None
+        if device is None and has_export and backend != "torch" and not any((Path(path) / f).is_file() for f in (WEIGHTS, INDEX)):
+            device = "cpu"  # an export alone runs on the CPU, even where CUDA is present
         device = resolve_device(device)  # before loading: a missing CUDA fails fast
+        if backend == "onnx" or (backend == "auto" and has_export and device.type == "cpu" and not quantize
+                                 and onnxruntime_available()):
+            if quantize:
+                raise WirecoderError("quantize applies to the PyTorch model; an int8 ONNX export comes from "
+                                     "`wirecoder export --quantize int8`")
+            model, tokenizer = load_onnx_dir(path)
+            return cls(model, tokenizer, device=device)
         model, tokenizer = load_model_dir(path)
         coder = cls(model, tokenizer, device=device)
         if quantize:
@@ -68,6 +92,8 @@ class EventCoder:
         """Dynamic int8 quantization of the encoder's Linear layers; the heads stay in fp32."""
         if self.device.type != "cpu":
             raise WirecoderError("int8 quantization runs on the CPU only; load the model with device='cpu'")
+        if not isinstance(self.model, torch.nn.Module):
+            raise WirecoderError("this coder runs an ONNX export; its int8 form comes from `wirecoder export --quantize int8`")
         from torch.ao.quantization import quantize_dynamic
 
         self.model.encoder = quantize_dynamic(self.model.encoder, {torch.nn.Linear}, dtype=torch.qint8)
@@ -130,6 +156,14 @@ class EventCoder:
                 out[i] = probs
         return out
 
+    def _forward(self, inputs: dict[str, torch.Tensor]) -> tuple[torch.Tensor, torch.Tensor]:
+        """Both heads' logits for one batch of windows: the only step that differs between backends."""
+        if isinstance(self.model, torch.nn.Module):
+            out = self.model(**inputs)
+            return out.sentence_logits, out.token_logits
+        sentence_logits, token_logits = self.model({k: v.numpy() for k, v in inputs.items()})
+        return torch.from_numpy(sentence_logits), torch.from_numpy(token_logits)
+
     @torch.inference_mode()
     def _run_batch(self, unit_texts: list[str], max_windows: int) -> list[tuple[np.ndarray, list]]:
         enc = self.tokenizer(
@@ -149,9 +183,9 @@ class EventCoder:
         for lo in range(0, len(window_unit), max_windows):
             inputs = {k: enc[k][lo : lo + max_windows].to(self.device)
                       for k in ("input_ids", "attention_mask", "token_type_ids") if k in enc}
-            out = self.model(**inputs)
-            sent_parts.append(torch.sigmoid(out.sentence_logits.float() / self.temperature).cpu().numpy())
-            score, tag = torch.softmax(out.token_logits.float(), dim=-1).max(dim=-1)
+            sentence_logits, token_logits = self._forward(inputs)
+            sent_parts.append(torch.sigmoid(sentence_logits.float() / self.temperature).cpu().numpy())
+            score, tag = torch.softmax(token_logits.float(), dim=-1).max(dim=-1)
             score_parts.append(score.cpu().numpy())
             tag_parts.append(tag.cpu().numpy())
         sent_probs, tok_score, tok_tag = (np.concatenate(p) for p in (sent_parts, score_parts, tag_parts))

@@ -176,17 +176,28 @@ def run_predict(
     show_progress: bool = True,
     on_prediction: Callable[[Prediction], None] | None = None,
     input_id: dict | None = None,
+    shard: tuple[int, int] | None = None,
 ) -> RunStats:
     """Code ``docs`` into ``output`` (stdout when None) in chunks; see the module docstring.
 
     ``input_id`` (from :func:`input_identity`) is stored with the progress so that ``resume``
     can refuse another input or format.
+
+    ``shard=(k, n)`` codes only the records whose position in ``docs`` (from 0, bad records
+    included) is ``k - 1`` modulo ``n``: the n shards together hold every record once.
     """
     for flag, value in (("--batch-size", batch_size), ("--chunk-size", chunk_size)):
         if not isinstance(value, int) or isinstance(value, bool) or value < 1:
             raise WirecoderError(f"{flag} must be a positive integer (at least 1), not {value!r}")
     writer = make_writer(fmt)
     stats = RunStats()
+    if shard is not None:
+        k, n = shard
+        if not (isinstance(k, int) and isinstance(n, int) and 1 <= k <= n):
+            raise WirecoderError(f"shard must be K/N with 1 <= K <= N, not {k}/{n}")
+        docs = (d for i, d in enumerate(docs) if i % n == k - 1)
+        # Part of the run's identity: resuming shard 2/4 into shard 1/4's output would lose records.
+        input_id = {**(input_id or {}), "shard": f"{k}/{n}"}
     run = {"format": fmt, "input": input_id or {}}
     out = _Output(output)
     prog_file = progress_path(out.path) if out.durable else None

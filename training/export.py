@@ -1,0 +1,147 @@
+"""``wirecoder export``: a trained model's forward pass (both heads) as an ONNX graph for ONNX Runtime.
+
+The export directory holds the graph (``model.onnx``, or ``model_int8.onnx`` with ``--quantize
+int8``), the model's config.json and its tokenizer, so ``EventCoder.from_pretrained`` loads it like
+any model directory (model/onnx_runtime.py). Exported into the model directory itself, the graph sits
+beside the PyTorch weights and CPU prediction runs it by default.
+
+Steps: the legacy TorchScript exporter with eager attention (the graph ONNX Runtime's transformer
+optimizer recognises, so attention, embeddings+LayerNorm, GELU and skip+LayerNorm become fused
+kernels), then the optimizer, then optional dynamic int8 quantization; every graph is checked against
+the PyTorch model on sample sentences before it is written.
+"""
+
+from __future__ import annotations
+
+import logging
+import tempfile
+from pathlib import Path
+
+import numpy as np
+import torch
+
+from model.errors import WirecoderError
+from model.files import atomic_write_bytes
+from model.loading import load_model_dir
+from model.onnx_runtime import FP32_FILE, INT8_FILE, OUTPUTS, OnnxModel
+
+logger = logging.getLogger(__name__)
+
+QUANTIZE = ("int8",)
+# Encoders whose graphs ONNX Runtime's "bert" optimizer fuses (others keep the session-level fusions).
+BERT_LIKE = ("bert", "roberta", "xlm-roberta", "camembert", "distilbert", "electra", "mpnet")
+# Sentences of different lengths (one batch with padding) for the check against PyTorch.
+CHECK_TEXTS = [
+    "Gunmen killed two farmers near Gao on Monday, residents said.",
+    "Police fired tear gas at hundreds of protesters in Nairobi.",
+    "No incident was reported.",
+]
+# Largest |logit| difference from PyTorch an fp32 graph may show (float reassociation in fused kernels).
+FP32_TOLERANCE = 1e-3
+# Dynamic int8 leaves these matrix products in fp32 (by node-name fragment): the two heads, whose
+# outputs are the scores and tags themselves. See the README's speed section for what was measured.
+INT8_KEEP_FP32 = ("sentence_head", "token_head")
+
+
+class _BothHeads(torch.nn.Module):
+    """The model's forward with plain tensor inputs and the two logits as outputs."""
+
+    def __init__(self, model, input_names: list[str]):
+        super().__init__()
+        self.model = model
+        self.input_names = input_names
+
+    def forward(self, *inputs):
+        out = self.model(**dict(zip(self.input_names, inputs)))
+        return out.sentence_logits, out.token_logits
+
+
+def _torch_export(model, tokenizer, file: Path, opset: int) -> list[str]:
+    names = [n for n in ("input_ids", "attention_mask", "token_type_ids") if n in tokenizer.model_input_names]
+    enc = tokenizer(CHECK_TEXTS, padding=True, return_tensors="pt")
+    axes = {n: {0: "batch", 1: "sequence"} for n in names}
+    axes |= {"sentence_logits": {0: "batch"}, "token_logits": {0: "batch", 1: "sequence"}}
+    # eval(): the exporter restores the wrapper's mode afterwards, and a new Module starts in training mode.
+    torch.onnx.export(_BothHeads(model, names).eval(), tuple(enc[n] for n in names), str(file), dynamo=False,
+                      input_names=names, output_names=list(OUTPUTS), dynamic_axes=axes, opset_version=opset)
+    return names
+
+
+def _fuse(src: Path, dst: Path, encoder_config) -> bool:
+    """ONNX Runtime's transformer fusions for BERT-like encoders; False when they do not apply."""
+    if encoder_config.model_type not in BERT_LIKE:
+        return False
+    from onnxruntime.transformers.optimizer import optimize_model
+
+    optimized = optimize_model(str(src), model_type="bert", num_heads=encoder_config.num_attention_heads,
+                               hidden_size=encoder_config.hidden_size)
+    logger.info("fused operators: %s", {k: v for k, v in optimized.get_fused_operator_statistics().items() if v})
+    optimized.save_model_to_file(str(dst))
+    return True
+
+
+def _quantize_int8(src: Path, dst: Path) -> None:
+    import onnx
+    from onnxruntime.quantization import QuantType, quantize_dynamic
+
+    graph = onnx.load(str(src), load_external_data=False).graph
+    keep = [n.name for n in graph.node if any(k in n.name for k in INT8_KEEP_FP32)]
+    # Per-channel weight scales: one outlier row no longer coarsens a whole matrix.
+    quantize_dynamic(str(src), str(dst), weight_type=QuantType.QInt8, per_channel=True, nodes_to_exclude=keep,
+                     # The fused (com.microsoft) ops hide some tensors' types from shape inference.
+                     extra_options={"DefaultTensorType": onnx.TensorProto.FLOAT})
+
+
+def _max_difference(model, tokenizer, file: Path) -> tuple[float, float]:
+    """Largest |logit| difference between the graph and PyTorch on CHECK_TEXTS: (sentence, token)."""
+    enc = tokenizer(CHECK_TEXTS, padding=True, return_tensors="pt")
+    with torch.inference_mode():
+        ref = model(**{k: enc[k] for k in ("input_ids", "attention_mask", "token_type_ids") if k in enc})
+    sent, tok = OnnxModel(file, model.config)({k: v.numpy() for k, v in enc.items()})
+    real = enc["attention_mask"].numpy().astype(bool)  # padding positions' token logits are never read
+    return (float(np.abs(sent - ref.sentence_logits.numpy()).max()),
+            float(np.abs(tok - ref.token_logits.numpy())[real].max()))
+
+
+def export_onnx(model_dir: str | Path, out_dir: str | Path | None = None, quantize: str | None = None,
+                opset: int = 17) -> Path:
+    """Write the ONNX export of ``model_dir`` into ``out_dir`` (default: ``model_dir`` itself); returns the graph's path."""
+    if quantize not in (None, *QUANTIZE):
+        raise WirecoderError(f"--quantize must be one of {', '.join(QUANTIZE)}, not {quantize!r}")
+    model_dir = Path(model_dir)
+    out_dir = Path(out_dir) if out_dir is not None else model_dir
+    if out_dir.exists() and not out_dir.is_dir():
+        raise WirecoderError(f"cannot write the export to {out_dir}: it is a file")
+    model, tokenizer = load_model_dir(model_dir)
+    model.eval()
+    try:
+        # Eager attention exports as the MatMul/Softmax pattern the optimizer fuses into one kernel.
+        model.set_attn_implementation("eager")
+    except (ValueError, AttributeError) as exc:
+        logger.info("keeping the encoder's attention implementation (%s)", exc)
+    target = out_dir / (INT8_FILE if quantize else FP32_FILE)
+    with tempfile.TemporaryDirectory(prefix="wirecoder-export-") as tmp:
+        raw, fused = Path(tmp) / "raw.onnx", Path(tmp) / "fused.onnx"
+        _torch_export(model, tokenizer, raw, opset)
+        graph = fused if _fuse(raw, fused, model.config.encoder_config) else raw
+        sent_diff, tok_diff = _max_difference(model, tokenizer, graph)
+        if max(sent_diff, tok_diff) > FP32_TOLERANCE and graph is fused:
+            logger.warning("fused graph differs from PyTorch by %.2g; writing the unfused one", max(sent_diff, tok_diff))
+            graph = raw
+            sent_diff, tok_diff = _max_difference(model, tokenizer, graph)
+        if max(sent_diff, tok_diff) > FP32_TOLERANCE:
+            raise WirecoderError(f"the exported graph differs from the PyTorch model by {max(sent_diff, tok_diff):.2g} "
+                                 f"(over {FP32_TOLERANCE}); this encoder does not export cleanly")
+        if quantize:
+            quantized = Path(tmp) / "int8.onnx"
+            _quantize_int8(graph, quantized)
+            graph = quantized
+            logger.info("int8 graph vs PyTorch: max |logit| difference %.3f (sentence), %.3f (token)",
+                        *_max_difference(model, tokenizer, graph))
+        out_dir.mkdir(parents=True, exist_ok=True)
+        if out_dir.resolve() != model_dir.resolve():
+            atomic_write_bytes(out_dir / "config.json", (model_dir / "config.json").read_bytes())
+            tokenizer.save_pretrained(str(out_dir))
+        atomic_write_bytes(target, graph.read_bytes())
+    logger.info("wrote %s", target)
+    return target
