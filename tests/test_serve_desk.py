@@ -7,6 +7,7 @@ The tiny test model predicts random labels, so the server here codes with a stub
 are fixed by hand (``FixedCoder``): the highlights to expect are known without running a model.
 """
 
+import contextlib
 import csv
 import json
 import shutil
@@ -79,12 +80,13 @@ def free_port() -> int:
         return s.getsockname()[1]
 
 
-@pytest.fixture()
-def server(tiny_coder):
+@contextlib.contextmanager
+def serving(app):
+    """``app`` on a free localhost port, in a uvicorn thread; yields its base URL."""
     import uvicorn
 
     port = free_port()
-    srv = uvicorn.Server(uvicorn.Config(create_app(FixedCoder(tiny_coder)), host="127.0.0.1", port=port, log_level="warning"))
+    srv = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning"))
     thread = threading.Thread(target=srv.run, daemon=True)
     thread.start()
     deadline = time.monotonic() + 30
@@ -92,9 +94,17 @@ def server(tiny_coder):
         if time.monotonic() > deadline or not thread.is_alive():
             pytest.fail("the server did not start")
         time.sleep(0.05)
-    yield f"http://127.0.0.1:{port}"
-    srv.should_exit = True
-    thread.join(10)
+    try:
+        yield f"http://127.0.0.1:{port}"
+    finally:
+        srv.should_exit = True
+        thread.join(10)
+
+
+@pytest.fixture()
+def server(tiny_coder):
+    with serving(create_app(FixedCoder(tiny_coder))) as url:
+        yield url
 
 
 @pytest.fixture()
@@ -116,7 +126,7 @@ def browser(tmp_path):
     driver.quit()
 
 
-def wait_for(predicate, what, timeout=30):
+def wait_for(predicate, what, timeout=120):  # generous: the first rows load the gazetteer
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
         value = predicate()
@@ -241,6 +251,20 @@ def test_open_a_jsonl_file_and_export_every_sentence(server, browser, tmp_path):
         ("a1-s1", ["Armed clash"]), ("a1-s2", []), ("reports-2-s1", ["Armed clash"])]
     (tmp_path / "all.jsonl").write_text("".join(json.dumps(r) + "\n" for r in records), encoding="utf-8")
     assert len(read_records(tmp_path / "all.jsonl")) == 3
+
+
+def test_the_desk_asks_for_the_token_and_sends_it(tiny_coder, browser):
+    with serving(create_app(FixedCoder(tiny_coder), token="desk-token")) as url:
+        browser.get(url + "/")
+        wait_for(lambda: browser.find_element("id", "token-box").is_displayed(), "the token prompt")
+        browser.find_element("id", "token").send_keys("desk-token")
+        browser.find_element("id", "token-save").click()
+        wait_for(lambda: len(browser.find_elements("css selector", "#legend mark")) == 8, "the model's labels")
+        assert not browser.find_element("id", "token-box").is_displayed()
+        browser.find_element("id", "input").send_keys(REPORT)
+        browser.find_element("id", "code").click()
+        wait_for(lambda: len(browser.find_elements("css selector", "#report .sent")) == 2, "the coded report")
+        assert marks(browser, "#report .sent[data-sent='1']") == SPANS[1]
 
 
 def _rgba(hex_colour: str) -> str:
