@@ -78,12 +78,26 @@ def to_date(value, what: str = "document date") -> dt.date | None:
     if isinstance(value, dt.date):
         return value
     if isinstance(value, str):
+        if not value.strip():
+            return None
         try:
-            return dt.date.fromisoformat(value.strip()[:10]) if value.strip() else None
+            return dt.date.fromisoformat(value.strip())
         except ValueError:
             pass
-        raise WirecoderError(f"{what} {value!r} is not an ISO date (YYYY-MM-DD)")
+        try:
+            return dt.datetime.fromisoformat(value.strip()).date()  # "2024-03-06T08:30:00Z"
+        except ValueError:
+            raise WirecoderError(f"{what} {value!r} is not an ISO date (YYYY-MM-DD)") from None
     raise WirecoderError(f"{what} must be an ISO date string or a datetime.date, not {type(value).__name__}")
+
+
+def document_dates(value, n: int) -> list[dt.date | None]:
+    """``predict``'s ``document_date``: one date for all ``n`` texts, or a list or tuple of one per text."""
+    if isinstance(value, (list, tuple)):
+        if len(value) != n:
+            raise WirecoderError(f"{len(value)} document dates for {n} texts: give one date, or one per text")
+        return [to_date(v, f"document date {i}") for i, v in enumerate(value)]
+    return [to_date(value)] * n
 
 
 def _clean(text: str) -> str:

@@ -112,13 +112,13 @@ _DOUBLED = re.compile(r"([a-z])\1+")
 
 def loose(key: str) -> str:
     """A transliteration-tolerant form of a folded name: no article, no final -h after a vowel, no
-    doubled letters, ou -> u, q -> k, dh -> d."""
+    doubled letters, ou -> u, q -> k, dh -> d, no spaces."""
     first, _, rest = key.partition(" ")
     if rest and first in _ARTICLES:
         key = rest
     if "h" in key:
         key = _FINAL_H.sub(_group1, key).replace("dh", "d")
-    key = key.replace("ou", "u").replace("q", "k")
+    key = key.replace("ou", "u").replace("q", "k").replace(" ", "")  # "Deir Ezzor" is "Deir ez-Zor"
     return _DOUBLED.sub(_group1, key) if _DOUBLED.search(key) else key
 
 
@@ -256,6 +256,9 @@ class Gazetteer:
 
     # -- resolving ----------------------------------------------------------------------------
 
+    def _known(self, key: str) -> bool:
+        return key in self.country_keys or key in self.city_keys or key in self.region_keys
+
     def _region_codes(self, key: str) -> list[str]:
         return self.region_keys.get(key) or self.region_keys.get(loose(key)) or []
 
@@ -265,20 +268,25 @@ class Gazetteer:
         stripped = _ARTICLE.sub("", key)
         if stripped in self.city_keys:
             return self.city_keys[stripped]
+        if key in self.region_keys:
+            return []  # "Borno" is a region, not a loose spelling of Germany's Borna
         lkey = loose(key)
         return self.loose_keys.get(lkey, []) + [i for i in self.city_keys.get(lkey, []) if i not in self.loose_keys.get(lkey, [])]
 
     def resolve(self, text: str, context: Counter | None = None) -> Place | None:
         """The place a LOCATION span names, given the document's countries (``context``), or None."""
-        context = context or Counter()
+        return self._resolve(text, context or Counter())[0]
+
+    def _resolve(self, text: str, context: Counter) -> tuple[Place | None, bool]:
+        """(place, whether the choice depended on context: towns of that name in several countries)."""
         parts = [fold(p) for p in text.split(",")]
         core, hints = parts[0], [p for p in parts[1:] if p]
-        core, precision, region_word = _parse(core)
+        core, precision, region_word = _parse(core, self._known)
         if not core:
-            return None
+            return None, False
         hint_ccs = set()
         for h in hints:
-            h, _, _ = _parse(h)
+            h, _, _ = _parse(h, self._known)
             if h in self.country_keys:
                 hint_ccs.add(self.country_keys[h])
             else:
@@ -287,28 +295,43 @@ class Gazetteer:
         def rank(cc: str, population: int = 0) -> tuple:
             return (cc in hint_ccs, context.get(cc, 0), population)
 
+        def region_rank(code: str) -> tuple:  # Punjab: Pakistan's (Lahore) before India's (Ludhiana)
+            seat = self.region_seat.get(code)
+            return rank(code.split(".")[0], self.cities[seat].population if seat is not None else 0)
+
         regions = self._region_codes(core) if region_word or core in self.country_keys else []
         if core in self.country_keys and not region_word:
             cc = self.country_keys[core]
             # "Georgia" is the US state only when the document is about the United States.
             local = [r for r in regions if r.split(".")[0] != cc and rank(r.split(".")[0]) > rank(cc)]
             if local:
-                return self._region_place(text, max(local, key=lambda r: rank(r.split(".")[0])))
-            return self._country_place(text, cc)
+                return self._region_place(text, max(local, key=region_rank)), True
+            return self._country_place(text, cc), bool(regions)
         if region_word:
             codes = self._region_codes(core)
             if codes:
-                return self._region_place(text, max(codes, key=lambda r: rank(r.split(".")[0])))
+                return self._region_place(text, max(codes, key=region_rank)), len(codes) > 1
         ids = self._city_ids(core)
         if hint_ccs and any(self.cities[i].cc in hint_ccs for i in ids):
             ids = [i for i in ids if self.cities[i].cc in hint_ccs]
+        codes = [c for c in self.region_keys.get(core, []) if fold(self.admin1_names[c]) == core]
+        if ids and codes and not {self.cities[i].cc for i in ids} & {c.split(".")[0] for c in codes}:
+            # A region's name that is also a town elsewhere ("Borno", Germany's Borna): the region,
+            # unless the document is about that town's country.
+            best_region = max(codes, key=region_rank)
+            if rank(best_region.split(".")[0])[:2] >= max(rank(self.cities[i].cc)[:2] for i in ids):
+                ids = []
         if ids:
             best = max(ids, key=lambda i: rank(self.cities[i].cc, self.cities[i].population))
-            return self._city_place(text, best, NEAR if precision == NEAR or region_word else PLACE)
+            place = self._city_place(text, best, NEAR if precision == NEAR or region_word else PLACE)
+            # Ambiguous when a town of the name in another country is not tiny beside the chosen one
+            # ("Tripoli": Libya 1.3 M, Lebanon 0.2 M; not "Beirut" beside Poland's Bierutów).
+            rival = max((self.cities[i].population for i in ids if self.cities[i].cc != place.country_code), default=-1)
+            return place, rival >= 0.05 * self.cities[best].population
         codes = self._region_codes(core)  # a region name that is no town: "Helmand", "Borno"
         if codes:
-            return self._region_place(text, max(codes, key=lambda r: rank(r.split(".")[0])))
-        return None
+            return self._region_place(text, max(codes, key=region_rank)), len(codes) > 1
+        return None, False
 
     def resolve_all(self, texts: Sequence[str], document: str = "") -> list[Place | None]:
         """Resolve a document's LOCATION spans together: each one's country is context for the others.
@@ -317,10 +340,11 @@ class Gazetteer:
         that resolved; an ambiguous name ("Tripoli") follows them. One failure leaves the rest alone.
         """
         context = self.countries_named(document) if document else Counter()
-        first = [self.resolve(t, context) for t in texts]
-        found = Counter(p.country_code for p in first if p is not None)
-        if not found:
-            return first
+        first = [self._resolve(t, context) for t in texts]
+        # Only names that could not have been elsewhere vouch for a country ("Beirut", not "Tripoli").
+        found = Counter(p.country_code for p, ambiguous in first if p is not None and not ambiguous)
+        if not found or not any(ambiguous for _, ambiguous in first):
+            return [p for p, _ in first]
         context = context + found
         return [self.resolve(t, context) for t in texts]
 
@@ -334,10 +358,13 @@ def _strip_region_words(key: str) -> str:
     return " ".join(words)
 
 
-def _parse(key: str) -> tuple[str, int, bool]:
-    """(name, geo_precision hint, names a region?) of a folded span: "near the town of x" -> (x, 2, False)."""
+def _parse(key: str, known=lambda key: False) -> tuple[str, int, bool]:
+    """(name, geo_precision hint, names a region?) of a folded span: "near the town of x" -> (x, 2, False).
+
+    Words are only stripped from a name the gazetteer does not know as it is ("South Sudan").
+    """
     precision, region = PLACE, False
-    while True:
+    while not known(key):
         m = _LEAD_NEAR.match(key)
         if m:
             precision, key = NEAR, key[m.end():]
@@ -349,7 +376,7 @@ def _parse(key: str) -> tuple[str, int, bool]:
             continue
         break
     words = key.split()
-    while len(words) > 1 and words[-1] in _NEAR_WORDS + _REGION_WORDS:
+    while len(words) > 1 and words[-1] in _NEAR_WORDS + _REGION_WORDS and not known(" ".join(words)):
         if words[-1] in _REGION_WORDS:
             region = True
         else:

@@ -14,6 +14,7 @@ import numpy as np
 import torch
 from tqdm.auto import tqdm
 
+from model.dates import document_dates
 from model.events import build_events
 from model.modeling import WirecoderModel
 from model.results import Prediction, ScoredLabel, SentenceResult, SpanResult
@@ -108,10 +109,15 @@ class EventCoder:
         ids: Sequence[str] | None = None,
         split_into_sentences: bool = True,
         show_progress: bool = False,
+        document_date=None,
     ) -> list[Prediction]:
         """One :class:`Prediction` per input text, in input order.
 
         ``split_into_sentences=False`` treats each text as one sentence (for pre-split data).
+        ``document_date``: the date the reports were written, which relative event dates ("on
+        Tuesday") count from: one ISO ``YYYY-MM-DD`` string or ``datetime.date`` for every text, or a
+        list with one (or None) per text. Without it a dateline with a year is used; else event
+        dates stay unresolved (never guessed).
         """
         if isinstance(texts, str):
             raise TypeError("predict takes a list of texts; wrap a single text in a list")
@@ -122,6 +128,7 @@ class EventCoder:
         if ids is not None and len(ids) != len(texts):
             raise WirecoderError(f"{len(ids)} ids for {len(texts)} texts: give one id per text")
         ids = [str(i) for i in range(len(texts))] if ids is None else [str(i) for i in ids]
+        doc_dates = document_dates(document_date, len(texts))
         units = []  # (text index, start, end)
         for ti, text in enumerate(texts):
             bounds = split_sentences(text) if split_into_sentences else [(0, len(text))] if text.strip() else []
@@ -142,6 +149,8 @@ class EventCoder:
         for r in results:
             r.event_types = _max_scores(s for sent in r.sentences for s in sent.event_types)
             r.sub_event_types = _max_scores(s for sent in r.sentences for s in sent.sub_event_types)
+        for r, d in zip(results, doc_dates):
+            r.events = build_events(r.text, r.sentences, r.spans, d, r.id)
         return results
 
     def sentence_scores(self, sentences: Sequence[str], batch_size: int = 64) -> np.ndarray:
@@ -238,7 +247,6 @@ class EventCoder:
         ]
         result.sentences.append(SentenceResult(start, end, text[start:end], event_types, subs))
         result.spans.extend(sent_spans)
-        result.events.extend(build_events(index, subs, sent_spans))
 
 
 def _max_scores(labels: Iterable[ScoredLabel]) -> list[ScoredLabel]:

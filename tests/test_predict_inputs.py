@@ -51,9 +51,9 @@ def test_repeated_ids_warn_keep_acled_event_ids_unique_and_strict_refuses(always
     assert rc == 0 and "1 records repeat an earlier record's id" in err
     assert "in.jsonl:2: id 'a' repeats" in caplog.text
     rows = list(csv.DictReader(out.open(encoding="utf-8")))
-    ids = [r["event_id"] for r in rows]
+    ids = [r["event_id_cnty"] for r in rows]
     assert len(rows) == 3 * 25 and len(set(ids)) == len(ids)
-    assert {r["source_id"] for r in rows} == {"a", "a#2"}
+    assert {r["source"] for r in rows} == {"a", "a#2"}
     rc, _, err = run(["--model", str(always_attack), str(src), "-o", str(out), "--format", "acled", "--strict"], capsys)
     assert rc == 1 and "in.jsonl:2: id 'a' repeats" in err
 
@@ -143,4 +143,4 @@ def test_a_resumed_acled_run_still_lists_the_bad_records_of_its_first_part(alway
     rc, _, err = run(argv + ["--resume"], capsys)
     assert rc == 0 and "resumed after 2" in err
     assert [json.loads(line)["id"] for line in side.read_text().splitlines()] == ["line-2", "d"]
-    assert [r["source_id"] for r in csv.DictReader(out.open(encoding="utf-8"))][::25] == ["a", "c"]
+    assert [r["source"] for r in csv.DictReader(out.open(encoding="utf-8"))][::25] == ["a", "c"]

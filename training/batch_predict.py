@@ -177,8 +177,11 @@ def run_predict(
     on_prediction: Callable[[Prediction], None] | None = None,
     input_id: dict | None = None,
     shard: tuple[int, int] | None = None,
+    document_date: str | None = None,
 ) -> RunStats:
     """Code ``docs`` into ``output`` (stdout when None) in chunks; see the module docstring.
+
+    ``document_date`` (ISO) dates the records that carry no date of their own.
 
     ``input_id`` (from :func:`input_identity`) is stored with the progress so that ``resume``
     can refuse another input or format.
@@ -259,7 +262,8 @@ def run_predict(
                     if fmt == "acled":
                         stats.bad.append((d.where, d.id, d.error))
                     logger.warning("%s: %s", d.where, d.error)
-            preds = iter(coder.predict([d.text for d in good], batch_size=batch_size, ids=[d.id for d in good])) if good else iter(())
+            preds = iter(coder.predict([d.text for d in good], batch_size=batch_size, ids=[d.id for d in good],
+                                       document_date=[d.date or document_date for d in good])) if good else iter(())
             pieces = []
             for d, key in zip(chunk, chunk_keys):
                 pred = next(preds) if d.error is None else None

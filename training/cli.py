@@ -103,6 +103,10 @@ def _predict(argv: list[str]) -> int:
     p.add_argument("--id-column", default=None, help="CSV column holding the document id (default: id, when there is one)")
     p.add_argument("--delimiter", default=None, help="CSV field delimiter (default: the one of , ; tab | that makes "
                    "--text-column a column of the header)")
+    p.add_argument("--date-column", default=None, help="CSV column holding each document's date (ISO YYYY-MM-DD); "
+                   "JSONL records give theirs in a 'date' field")
+    p.add_argument("--document-date", default=None, help="the date (ISO YYYY-MM-DD) of every document that gives none "
+                   "of its own: relative event dates (\"on Tuesday\") count from it")
     p.add_argument("--recursive", action="store_true", help="with a folder input, also code the .txt files of its subfolders")
     p.add_argument("--lines", action="store_true", help="one document per line of a text input")
     p.add_argument("--batch-size", type=int, default=64, help="sentences per forward pass")
@@ -123,9 +127,12 @@ def _predict(argv: list[str]) -> int:
     if args.batch_size < 1 or args.chunk_size < 1:
         raise WirecoderError("--batch-size and --chunk-size must be at least 1")
     fmt = args.format or {".csv": "csv", ".html": "html", ".htm": "html"}.get(Path(args.output).suffix if args.output else "", "jsonl")
+    from model.dates import to_date
+
+    document_date = to_date(args.document_date, "--document-date")
     # The input first: a missing column or plain text on stdin is reported before the slow model load.
     docs = read_inputs(args.input, lines=args.lines, text_column=args.text_column, id_column=args.id_column,
-                       delimiter=_delimiter(args.delimiter), recursive=args.recursive)
+                       delimiter=_delimiter(args.delimiter), recursive=args.recursive, date_column=args.date_column)
     coder = EventCoder.from_pretrained(args.model, device="cpu" if args.int8 else args.device, quantize=args.int8,
                                        backend="torch" if args.int8 else args.backend)
     summary_stream = sys.stdout if args.output else sys.stderr
@@ -133,7 +140,8 @@ def _predict(argv: list[str]) -> int:
     try:
         stats = run_predict(coder, docs, args.output, fmt, args.batch_size, args.chunk_size, args.resume, args.strict,
                             show_progress=True, on_prediction=on_pred,
-                            input_id=input_identity(args.input, recursive=args.recursive), shard=shard)
+                            input_id=input_identity(args.input, recursive=args.recursive), shard=shard,
+                            document_date=document_date.isoformat() if document_date else None)
     except RecordError as exc:
         print(f"wirecoder: error: {exc} (--strict)", file=sys.stderr)
         return 1

@@ -30,6 +30,7 @@ class InputDoc:
     text: str | None
     where: str  # "file:line" for messages
     error: str | None = None
+    date: str | None = None  # the document's date (ISO), when the record gives one
 
 
 def has_invalid_utf8(text: str) -> bool:
@@ -83,14 +84,29 @@ def jsonl_objects(lines: Iterable[str]) -> Iterator[tuple[int, dict | None, str 
         yield lineno, obj, None
 
 
-def _jsonl_docs(lines: Iterable[str], name: str, id_field: str = "id", text_field: str = "text") -> Iterator[InputDoc]:
+def _check_date(value: object) -> tuple[str | None, str | None]:
+    """A record's document date as ``(ISO date, None)``, or ``(None, problem)``; empty is no date."""
+    if value is None or value == "":
+        return None, None
+    from model.dates import to_date
+
+    try:
+        return to_date(value, "'date'").isoformat(), None
+    except WirecoderError as exc:
+        return None, str(exc)
+
+
+def _jsonl_docs(lines: Iterable[str], name: str, id_field: str = "id", text_field: str = "text",
+                date_field: str = "date") -> Iterator[InputDoc]:
     for lineno, obj, error in jsonl_objects(lines):
-        doc_id, text = f"line-{lineno}", None
+        doc_id, text, date = f"line-{lineno}", None, None
         if obj is not None:
             doc_id = str(obj.get(id_field, doc_id))
             text = obj.get(text_field)
             error = _check(text)
-        yield InputDoc(doc_id, text if error is None else None, f"{name}:{lineno}", error)
+            date, date_error = _check_date(obj.get(date_field))
+            error = error or date_error
+        yield InputDoc(doc_id, text if error is None else None, f"{name}:{lineno}", error, date)
 
 
 def _closing(fh, docs: Iterator[InputDoc]) -> Iterator[InputDoc]:
@@ -132,10 +148,11 @@ def _pick_delimiter(header: str, text_column: str) -> str:
 
 
 def read_csv(path: str | Path, text_column: str = "text", id_column: str | None = None,
-             delimiter: str | None = None) -> Iterator[InputDoc]:
+             delimiter: str | None = None, date_column: str | None = None) -> Iterator[InputDoc]:
     """Rows of a CSV file; the header is checked now, before anything is written.
 
     ``id_column`` None: the ``id`` column when there is one, else row numbers; a named column must exist.
+    ``date_column``: a column of ISO document dates (an empty cell is no date).
     """
     name = _display_name(path)
     fh = open_text(path)
@@ -151,6 +168,8 @@ def read_csv(path: str | Path, text_column: str = "text", id_column: str | None 
                                  + ("" if len(columns) > 1 else " or --delimiter"))
         if id_column is not None and id_column not in columns:
             raise WirecoderError(f"{name}: no column {id_column!r} (columns: {shown}); use --id-column")
+        if date_column is not None and date_column not in columns:
+            raise WirecoderError(f"{name}: no column {date_column!r} (columns: {shown}); use --date-column")
     except BaseException:
         fh.close()
         raise
@@ -163,7 +182,9 @@ def read_csv(path: str | Path, text_column: str = "text", id_column: str | None 
             doc_id = row.get(id_column) if id_column and row.get(id_column) else f"row-{index + 1}"
             text = row.get(text_column)
             error = _check(text)
-            yield InputDoc(str(doc_id), text if error is None else None, where, error)
+            date, date_error = _check_date(row.get(date_column)) if date_column else (None, None)
+            error = error or date_error
+            yield InputDoc(str(doc_id), text if error is None else None, where, error, date)
 
     return _closing(fh, rows())
 
@@ -236,7 +257,7 @@ def read_folder(path: str | Path, recursive: bool = False) -> Iterator[InputDoc]
 
 
 def read_inputs(path: str, *, lines: bool = False, text_column: str = "text", id_column: str | None = None,
-                delimiter: str | None = None, recursive: bool = False) -> Iterator[InputDoc]:
+                delimiter: str | None = None, recursive: bool = False, date_column: str | None = None) -> Iterator[InputDoc]:
     """Pick the reader from the input: ``-`` (stdin, JSONL unless --lines), a folder of .txt files,
     ``.jsonl``, ``.csv``, or any other file as one text document (``lines=True``: one per line).
 
@@ -254,5 +275,5 @@ def read_inputs(path: str, *, lines: bool = False, text_column: str = "text", id
     if suffix == ".jsonl":
         return read_jsonl(p)
     if suffix == ".csv":
-        return read_csv(p, text_column, id_column, delimiter)
+        return read_csv(p, text_column, id_column, delimiter, date_column)
     return read_text_lines(p) if lines else iter([_read_whole(p)])

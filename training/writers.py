@@ -10,6 +10,7 @@ import io
 import json
 
 from model.errors import WirecoderError
+from model.events import event_id
 from model.results import Prediction
 from model.taxonomy import SPAN_LABELS, SUB_TO_EVENT
 
@@ -65,15 +66,28 @@ class SentenceCsvWriter(Writer):
         return "".join(out)
 
 
-class AcledCsvWriter(Writer):
-    """ACLED's column names where they apply; one row per coded event.
+def _blank(value) -> str:
+    return "" if value is None else str(value)
 
-    ``event_id`` is the record's key (its id, with ``#n`` for the nth repeat of an id), the sentence
-    and the event's number: unique within the file. Bad records have no row (the run lists them).
+
+def _count(n: int | None, text: str | None) -> str:
+    return str(n) if n is not None else (text or "")
+
+
+class AcledCsvWriter(Writer):
+    """ACLED's columns, in ACLED's order, where they apply; then ours. One row per event.
+
+    ``event_id_cnty`` is a stable hash of the record's key (its id, with ``#n`` for the nth repeat of an
+    id), its text, the sub-event type and the event's first sentence, after the country's ISO3 code
+    ("XXX" when the place did not resolve): unique within the file. ``source`` is the record's id.
+    Bad records have no row (the run lists them).
     """
 
-    COLUMNS = ["event_id", "source_id", "event_date", "event_type", "sub_event_type", "actor1", "actor2", "location",
-               "fatalities", "injured", "weapons", "trigger", "score", "notes", "sentence", "source_start", "source_end"]
+    ACLED_COLUMNS = ["event_id_cnty", "event_date", "year", "time_precision", "event_type", "sub_event_type", "actor1",
+                     "actor2", "country", "admin1", "admin2", "location", "latitude", "longitude", "geo_precision",
+                     "source", "notes", "fatalities"]
+    COLUMNS = ACLED_COLUMNS + ["injured", "weapons", "trigger", "score", "date_text", "date_source", "location_text",
+                               "geonames_id", "feature_class", "sentences", "sentence_offsets", "evidence"]
 
     def header(self) -> str:
         return _csv_line(self.COLUMNS)
@@ -82,14 +96,18 @@ class AcledCsvWriter(Writer):
         if pred is None:
             return ""
         out = []
-        for k, ev in enumerate(pred.events):
-            s = pred.sentences[ev.sentence]
+        for ev in pred.events:
+            eid = ev.event_id if not key or key == pred.id else event_id(key, pred.text, ev.sub_event_type, ev.sentence, ev.iso3)
             out.append(_csv_line([
-                f"{key or pred.id}-{ev.sentence}-{k}", pred.id, ev.date or "", ev.event_type, ev.sub_event_type,
-                ev.actor1 or "", ev.actor2 or "", ev.location or "",
-                ev.fatalities if ev.fatalities is not None else (ev.fatalities_text or ""),
-                ev.injured if ev.injured is not None else (ev.injured_text or ""),
-                "; ".join(ev.weapons), ev.trigger or "", f"{ev.score:.3f}", s.text, ev.sentence, s.start, s.end,
+                eid, _blank(ev.event_date), _blank(ev.year), _blank(ev.time_precision), ev.event_type, ev.sub_event_type,
+                ev.actor1 or "", ev.actor2 or "", ev.country or "", ev.admin1 or "", ev.admin2 or "", ev.location or "",
+                _blank(ev.latitude), _blank(ev.longitude), _blank(ev.geo_precision), pred.id, ev.notes,
+                _count(ev.fatalities, ev.fatalities_text),
+                _count(ev.injured, ev.injured_text), "; ".join(ev.weapons), ev.trigger or "", f"{ev.score:.3f}",
+                ev.date or "", ev.date_source or "", ev.location_text or "", _blank(ev.geonames_id), ev.feature_class or "",
+                ";".join(map(str, ev.sentences)),
+                ";".join(f"{pred.sentences[i].start}:{pred.sentences[i].end}" for i in ev.sentences),
+                "; ".join(f"{sp.label} {sp.start}:{sp.end}" for sp in ev.evidence),
             ]))
         return "".join(out)
 
@@ -107,6 +125,8 @@ mark{padding:.2em .35em;margin:0 .15em;border-radius:.35em;line-height:1}
 mark b{font-size:.6em;font-weight:700;margin-left:.4rem;text-transform:uppercase;vertical-align:middle}
 .sent{margin:.4rem 0 .9rem}.ev{display:inline-block;font-size:.75rem;line-height:1.4;background:#eee;border-radius:.3rem;padding:0 .4rem;margin-right:.3rem}
 .none{color:#888}.err{color:#b00}.legend mark{font-size:.8rem}
+table.rows{border-collapse:collapse;font-size:.8rem;line-height:1.4;margin:.5rem 0 1rem}
+table.rows th,table.rows td{border:1px solid #ddd;padding:.2rem .4rem;text-align:left;vertical-align:top}
 """
 
 
@@ -141,6 +161,8 @@ class HtmlWriter(Writer):
                 for sub in s.sub_event_types
             ) or '<span class="ev none">no event</span>'
             parts.append(f'<div class="sent">{"".join(chunks)}<br>{events}</div>')
+        if pred.events:
+            parts.append(_event_table(pred))
         parts.append("</section>\n")
         return "".join(parts)
 
@@ -148,18 +170,56 @@ class HtmlWriter(Writer):
         return "</body></html>\n"
 
 
+_PRECISION = {1: "day", 2: "week", 3: "month"}
+_GEO_PRECISION = {1: "the place", 2: "near the place", 3: "the region"}
+
+
+def _when(ev) -> str:
+    if ev.event_date is None:
+        return f"unresolved ({ev.date})" if ev.date else "no date"
+    how = _PRECISION.get(ev.time_precision, "")
+    if ev.date_source == "document":
+        how += ", the report's date"
+    return f"{ev.event_date} ({how})"
+
+
+def _where(ev) -> str:
+    if ev.country is None:
+        return f"unresolved ({ev.location_text})" if ev.location_text else "no place"
+    names = ", ".join(dict.fromkeys(x for x in (ev.location, ev.admin1, ev.country) if x))
+    coords = f" {ev.latitude:.3f}, {ev.longitude:.3f}" if ev.latitude is not None else ""
+    return f"{names}{coords} ({_GEO_PRECISION.get(ev.geo_precision, '')})"
+
+
+def _event_table(pred: Prediction) -> str:
+    """The document's ACLED rows: resolved date and place, type, actors, toll, reporting sentences."""
+    head = "".join(f"<th>{h}</th>" for h in ("date", "place", "event", "actors", "fatalities", "sentences"))
+    rows = []
+    for ev in pred.events:
+        actors = " / ".join(x for x in (ev.actor1, ev.actor2) if x)
+        cells = (_when(ev), _where(ev), f"{ev.event_type} · {ev.sub_event_type} {ev.score:.2f}", actors,
+                 _count(ev.fatalities, ev.fatalities_text), ", ".join(str(i + 1) for i in ev.sentences))
+        rows.append("<tr>" + "".join(f"<td>{html.escape(c)}</td>" for c in cells) + "</tr>")
+    return f'<table class="rows"><tr>{head}</tr>{"".join(rows)}</table>'
+
+
 def text_summary(pred: Prediction) -> str:
     """A few human-readable lines per document: each coded event with its main spans."""
     lines = [f"{pred.id}: {len(pred.sentences)} sentences, {len(pred.events)} events"]
     for ev in pred.events:
-        facts = [f"{k} {v}" for k, v in (("actor", ev.actor1), ("target", ev.actor2), ("in", ev.location), ("on", ev.date)) if v]
+        facts = [f"{k} {v}" for k, v in (("actor", ev.actor1), ("target", ev.actor2)) if v]
+        if ev.location_text:
+            facts.append(f"in {_where(ev)}")
+        if ev.date or ev.event_date:
+            facts.append(f"on {_when(ev)}")
         if ev.weapons:
             facts.append("with " + ", ".join(ev.weapons))
         if ev.fatalities_text:
-            facts.append(f"killed {ev.fatalities if ev.fatalities is not None else ev.fatalities_text}")
+            facts.append(f"killed {_count(ev.fatalities, ev.fatalities_text)}")
         if ev.injured_text:
-            facts.append(f"injured {ev.injured if ev.injured is not None else ev.injured_text}")
-        lines.append(f"  s{ev.sentence}  {ev.event_type} / {ev.sub_event_type} ({ev.score:.2f})" + (": " + "; ".join(facts) if facts else ""))
+            facts.append(f"injured {_count(ev.injured, ev.injured_text)}")
+        where = "s" + ",".join(map(str, ev.sentences))
+        lines.append(f"  {where}  {ev.event_type} / {ev.sub_event_type} ({ev.score:.2f})" + (": " + "; ".join(facts) if facts else ""))
     return "\n".join(lines)
 
 

@@ -1,0 +1,112 @@
+"""`wirecoder export` and the ONNX Runtime backend: the same pipeline, only the forward pass differs."""
+
+import json
+import shutil
+
+import pytest
+
+from model.errors import ModelLoadError, WirecoderError
+from model.onnx_runtime import OnnxModel
+from model.predictor import EventCoder
+from training.cli import main
+
+# Short and long sentences, several per text, one longer than the tiny model's 128 tokens (windows).
+TEXTS = [
+    "Gunmen killed two farmers near Gao on Monday. Police arrested two men in Kaduna.",
+    "Teachers marched through Nairobi on Thursday.",
+    "The army shelled positions north of Palmyra, killing four fighters, " * 12 + "officials said.",
+    "",
+    "Rebels attacked a convoy near Goma; three soldiers were wounded and the attackers fled into the forest.",
+]
+
+
+def _compare(a, b, tolerance):
+    """Same sentences, labels and spans; scores equal up to ``tolerance``."""
+    assert [p.id for p in a] == [p.id for p in b]
+    for pa, pb in zip(a, b):
+        assert [(s.start, s.end) for s in pa.sentences] == [(s.start, s.end) for s in pb.sentences]
+        assert [(s.start, s.end, s.label) for s in pa.spans] == [(s.start, s.end, s.label) for s in pb.spans]
+        assert [x.label for x in pa.sub_event_types] == [x.label for x in pb.sub_event_types]
+        for x, y in zip(pa.sub_event_types + pa.spans, pb.sub_event_types + pb.spans):
+            assert x.score == pytest.approx(y.score, abs=tolerance)
+
+
+@pytest.fixture(scope="module")
+def export_dir(saved_model_dir, tmp_path_factory):
+    out = tmp_path_factory.mktemp("export")
+    assert main(["export", "--model", str(saved_model_dir), "--format", "onnx", "-o", str(out)]) == 0
+    return out
+
+
+def test_export_directory_loads_and_predicts_like_pytorch(saved_model_dir, export_dir):
+    assert sorted(p.name for p in export_dir.iterdir() if p.suffix in (".json", ".onnx")) == [
+        "config.json", "model.onnx", "tokenizer.json", "tokenizer_config.json"]
+    onnx_coder = EventCoder.from_pretrained(export_dir)
+    assert isinstance(onnx_coder.model, OnnxModel) and not onnx_coder.model.int8
+    torch_coder = EventCoder.from_pretrained(saved_model_dir, device="cpu")
+    assert onnx_coder.max_length == torch_coder.max_length == 128
+    # Batch size 2: padding inside a batch, and the long text's windows split over forward passes.
+    _compare(onnx_coder.predict(TEXTS, batch_size=2), torch_coder.predict(TEXTS, batch_size=2), 1e-3)
+
+
+def test_dynamic_axes_any_batch_and_length(export_dir):
+    coder = EventCoder.from_pretrained(export_dir)
+    enc = coder.tokenizer(["a", "Police arrested two men in Kaduna on Friday night."] * 3, padding=True, return_tensors="np")
+    sent, tok = coder.model(dict(enc))
+    assert sent.shape == (6, 25) and tok.shape == (6, enc["input_ids"].shape[1], 17)
+
+
+def test_an_export_in_the_model_directory_is_the_cpu_default(saved_model_dir, tmp_path, capsys):
+    model_dir = tmp_path / "model"
+    shutil.copytree(saved_model_dir, model_dir)
+    assert main(["export", "--model", str(model_dir)]) == 0  # -o defaults to the model directory
+    assert (model_dir / "model.onnx").is_file()
+    assert isinstance(EventCoder.from_pretrained(model_dir).model, OnnxModel)
+    assert not isinstance(EventCoder.from_pretrained(model_dir, backend="torch").model, OnnxModel)
+
+    src = tmp_path / "in.jsonl"
+    src.write_text("".join(json.dumps({"id": str(i), "text": t}) + "\n" for i, t in enumerate(TEXTS)), encoding="utf-8")
+    outs = {}
+    for backend in ("auto", "torch"):
+        outs[backend] = tmp_path / f"{backend}.jsonl"
+        assert main(["predict", str(src), "--model", str(model_dir), "-o", str(outs[backend]), "--backend", backend]) == 0
+    rows = {b: [json.loads(line) for line in p.read_text(encoding="utf-8").splitlines()] for b, p in outs.items()}
+    def unscored(rows):  # scores may differ in the last rounded digit; everything else is equal
+        return [[{k: v for k, v in s.items() if k != "score"} for s in r.get("spans", [])] for r in rows]
+
+    assert unscored(rows["auto"]) == unscored(rows["torch"])
+    assert [r.get("sentences") for r in rows["auto"]] == [r.get("sentences") for r in rows["torch"]]
+    assert [r.get("error") for r in rows["auto"]] == [None, None, None, "empty or whitespace-only text", None]
+
+
+def test_int8_export_is_preferred_and_close_to_fp32(saved_model_dir, export_dir, tmp_path):
+    out = tmp_path / "int8"
+    shutil.copytree(export_dir, out)
+    assert main(["export", "--model", str(saved_model_dir), "--quantize", "int8", "-o", str(out)]) == 0
+    coder = EventCoder.from_pretrained(out)
+    assert coder.model.int8 and coder.model.file.name == "model_int8.onnx"
+    fp32 = EventCoder.from_pretrained(export_dir)
+    enc = coder.tokenizer(TEXTS[:2], padding=True, return_tensors="np")
+    (s8, t8), (s32, t32) = coder.model(dict(enc)), fp32.model(dict(enc))
+    # int8 weights move the logits a little, not to other values altogether.
+    assert abs(s8 - s32).max() < 0.1 and abs(t8 - t32).max() < 0.1
+    assert abs(s8 - s32).max() > 0  # and it really is another graph
+
+
+def test_backend_errors_are_one_clear_message(saved_model_dir, export_dir, tmp_path, capsys):
+    with pytest.raises(ModelLoadError, match="no ONNX export"):
+        EventCoder.from_pretrained(saved_model_dir, backend="onnx")
+    with pytest.raises(WirecoderError, match="backend must be"):
+        EventCoder.from_pretrained(export_dir, backend="tensorrt")
+    with pytest.raises(WirecoderError, match="int8 ONNX export comes from"):
+        EventCoder.from_pretrained(export_dir, backend="onnx", quantize=True)
+    with pytest.raises(WirecoderError, match="wirecoder export --quantize int8"):
+        EventCoder.from_pretrained(export_dir).quantize()
+    (tmp_path / "config.json").write_text("{}")
+    assert main(["export", "--model", str(tmp_path), "-o", str(tmp_path / "out")]) == 1
+    assert "not a wirecoder model" in capsys.readouterr().err
+    broken = tmp_path / "broken"
+    shutil.copytree(export_dir, broken)
+    (broken / "model.onnx").write_bytes(b"not a graph")
+    with pytest.raises(ModelLoadError, match="not a loadable ONNX model"):
+        EventCoder.from_pretrained(broken)
