@@ -43,14 +43,8 @@ class _Proposal:
     date_text: str | None = None
     place: Place | None = None
     place_text: str | None = None
-    actor1: str | None = None
-    actor2: str | None = None
-    weapons: list[str] = field(default_factory=list)
-    fatalities: int | None = None
-    fatalities_text: str | None = None
-    injured: int | None = None
-    injured_text: str | None = None
-    trigger: str | None = None
+    # EventRow's fields as they are: actor1, actor2, trigger, weapons, fatalities(_text), injured(_text).
+    facts: dict = field(default_factory=dict)
     evidence: list[SpanResult] = field(default_factory=list)
 
 
@@ -93,7 +87,7 @@ def _actor_agrees(x: str | None, y: str | None) -> bool:
 def compatible(a: _Proposal, b: _Proposal) -> bool:
     """Same sub-event type, and no stated date, place or actor tells the two apart."""
     return (a.sub_event_type == b.sub_event_type and _dates_agree(a, b) and _places_agree(a, b)
-            and _actor_agrees(a.actor1, b.actor1) and _actor_agrees(a.actor2, b.actor2))
+            and all(_actor_agrees(a.facts.get(k), b.facts.get(k)) for k in ("actor1", "actor2")))
 
 
 def _finer_date(a: _Proposal, b: _Proposal) -> tuple[ResolvedDate | None, str | None]:
@@ -118,12 +112,12 @@ def merge(group: _Proposal, new: _Proposal) -> None:
     ):
         group.place, group.place_text = new.place, new.place_text
     group.place_text = group.place_text or new.place_text
-    for attr in ("actor1", "actor2", "trigger"):
-        if not getattr(group, attr):
-            setattr(group, attr, getattr(new, attr))
-    group.weapons += [w for w in new.weapons if w not in group.weapons]
-    group.fatalities, group.fatalities_text = _larger(group.fatalities, group.fatalities_text, new.fatalities, new.fatalities_text)
-    group.injured, group.injured_text = _larger(group.injured, group.injured_text, new.injured, new.injured_text)
+    mine, theirs = group.facts, new.facts
+    for key in ("actor1", "actor2", "trigger"):
+        mine[key] = mine.get(key) or theirs.get(key)
+    mine["weapons"] = mine["weapons"] + [w for w in theirs["weapons"] if w not in mine["weapons"]]
+    for key in ("fatalities", "injured"):
+        mine[key], mine[f"{key}_text"] = _larger(mine[key], mine[f"{key}_text"], theirs[key], theirs[f"{key}_text"])
     group.evidence += new.evidence
 
 
@@ -133,7 +127,7 @@ def merge_proposals(proposals: Sequence[_Proposal]) -> list[_Proposal]:
     for p in proposals:
         target = next((g for g in reversed(groups) if compatible(g, p)), None)
         if target is None:
-            groups.append(_Proposal(**{**p.__dict__, "sentences": list(p.sentences), "weapons": list(p.weapons),
+            groups.append(_Proposal(**{**p.__dict__, "sentences": list(p.sentences), "facts": dict(p.facts),
                                        "evidence": list(p.evidence)}))
         else:
             merge(target, p)
@@ -170,11 +164,11 @@ def _proposals(sentences: Sequence[SentenceResult], spans: Sequence[SpanResult],
                 date=resolve_date(date_span.text, document_date) if date_span else None,
                 date_text=date_span.text if date_span else None,
                 place=place, place_text=place_span.text if place_span else None,
-                actor1=actor1.text if actor1 else None, actor2=actor2.text if actor2 else None,
-                weapons=[s.text for s in own if s.label == "WEAPON"],
-                fatalities=parse_count(fat.text) if fat else None, fatalities_text=fat.text if fat else None,
-                injured=parse_count(inj.text) if inj else None, injured_text=inj.text if inj else None,
-                trigger=trig.text if trig else None, evidence=list(evidence),
+                facts={"actor1": actor1.text if actor1 else None, "actor2": actor2.text if actor2 else None,
+                       "trigger": trig.text if trig else None, "weapons": [s.text for s in own if s.label == "WEAPON"],
+                       "fatalities": parse_count(fat.text) if fat else None, "fatalities_text": fat.text if fat else None,
+                       "injured": parse_count(inj.text) if inj else None, "injured_text": inj.text if inj else None},
+                evidence=list(evidence),
             ))
     return out
 
@@ -186,9 +180,9 @@ def build_events(text: str, sentences: Sequence[SentenceResult], spans: Sequence
     ``document_date`` (or, when None, a dateline with a year at the top of ``text``) anchors relative
     dates. ``geocode=False`` leaves places unresolved (and skips loading the gazetteer).
     """
-    doc_date = to_date(document_date) or dateline_date(text)
     if not any(s.sub_event_types for s in sentences):
         return []
+    doc_date = to_date(document_date) or dateline_date(text)
     places: dict[str, Place | None] = {}
     if geocode:
         names = list(dict.fromkeys(s.text for s in spans if s.label == "LOCATION"))
@@ -201,6 +195,10 @@ def build_events(text: str, sentences: Sequence[SentenceResult], spans: Sequence
             # No (usable) date in the sentences: the report's own date, as a week-level guess.
             date, source = ResolvedDate(doc_date, WEEK if not g.date_text else MONTH), "document"
         p = g.place
+        where = {} if p is None else {
+            "country": p.country, "iso3": p.iso3, "admin1": p.admin1, "admin2": p.admin2, "location": p.name,
+            "latitude": p.latitude, "longitude": p.longitude, "geo_precision": p.geo_precision,
+            "geonames_id": p.geonames_id, "feature_class": p.feature_class}
         first = min(g.sentences)
         rows.append(EventRow(
             event_id=event_id(doc_key, text, g.sub_event_type, first, p.iso3 if p else None),
@@ -209,15 +207,8 @@ def build_events(text: str, sentences: Sequence[SentenceResult], spans: Sequence
             notes=" ".join(sentences[i].text for i in sorted(g.sentences)),
             event_date=date.iso if date else None, year=date.date.year if date else None,
             time_precision=date.precision if date else None, date=g.date_text, date_source=source,
-            actor1=g.actor1, actor2=g.actor2,
-            country=p.country if p else None, iso3=p.iso3 if p else None, admin1=p.admin1 if p else None,
-            admin2=p.admin2 if p else None, location=p.name if p else g.place_text, location_text=g.place_text,
-            latitude=p.latitude if p else None, longitude=p.longitude if p else None,
-            geo_precision=p.geo_precision if p else None, geonames_id=p.geonames_id if p else None,
-            feature_class=p.feature_class if p else None,
-            weapons=g.weapons, fatalities=g.fatalities, fatalities_text=g.fatalities_text,
-            injured=g.injured, injured_text=g.injured_text, trigger=g.trigger,
-            evidence=sorted(g.evidence, key=lambda s: s.start),
+            location_text=g.place_text, **{"location": g.place_text, **where},  # a resolved place's name wins
+            evidence=sorted(g.evidence, key=lambda s: s.start), **g.facts,
         ))
     rows.sort(key=lambda r: r.sentence)
     return rows
