@@ -241,8 +241,11 @@ def run_training(model_args: ModelArguments, data_args: DataArguments, args: Wir
 
     out = Path(args.output_dir)
     trainer.save_model(str(out))  # save_pretrained: safetensors + config.json with both label maps
-    tokenizer.save_pretrained(str(out))
-    _finalise_output_dir(out, args)
+    # Under torchrun / accelerate launch every rank gets here; only the first writes the output.
+    writes = trainer.is_world_process_zero()
+    if writes:
+        tokenizer.save_pretrained(str(out))
+        _finalise_output_dir(out, args)
     train_seconds = time.time() - started
 
     summary = {
@@ -262,6 +265,8 @@ def run_training(model_args: ModelArguments, data_args: DataArguments, args: Wir
         summary["dev_by_source"] = {name: {k.removeprefix("eval_"): v for k, v in trainer.evaluate(ds).items()
                                            if k.endswith("f1")} for name, ds in eval_sets.items()}
         summary["sources"] = [{"path": s.path, "name": s.name, "weight": s.weight} for s in sources]
+    if not writes:  # the per-source evaluation above needs every rank; the rest is the first's
+        return summary
     from training.plots import plot_training_curve
 
     plot_training_curve(trainer.state.log_history, out / "training_curve.png",
