@@ -5,13 +5,17 @@ Compares, on the same texts:
 * the naive way — transformers ``pipeline("token-classification")`` and
   ``pipeline("text-classification")`` called one text at a time, with models of the same size built
   from the same encoder.
-Also reports the share of this machine's measured fp32 matmul peak that ``predict`` reaches.
+Also reports the share of this machine's measured fp32 matmul peak that ``predict`` reaches, and the
+other CPU paths on the same texts: the ONNX Runtime export in fp32 and int8 (``wirecoder export``, the
+CPU default when a model directory holds one) and PyTorch's dynamic int8 (``--int8``).
 """
 
 from __future__ import annotations
 
+import tempfile
 import time
 from collections import defaultdict
+from pathlib import Path
 
 import torch
 from transformers import AutoModelForSequenceClassification, AutoModelForTokenClassification, AutoTokenizer, pipeline
@@ -68,7 +72,7 @@ def run_benchmark(model_dir: str | None, base_model: str, n_texts: int | None = 
                   unit: str = "reports") -> dict:
     texts = corpus_texts(unit, n_texts)
     if model_dir:
-        coder = EventCoder.from_pretrained(model_dir, device="cpu")
+        coder = EventCoder.from_pretrained(model_dir, device="cpu", backend="torch")
     else:  # speed does not depend on trained weights
         coder = EventCoder(WirecoderModel.from_encoder(base_model), AutoTokenizer.from_pretrained(base_model), device="cpu")
     tokenizer = coder.tokenizer
@@ -106,6 +110,7 @@ def run_benchmark(model_dir: str | None, base_model: str, n_texts: int | None = 
     peak = matmul_peak_flops()
     achieved = encoder_flops(coder.model, sent_tokens) / t_ours
 
+    onnx_seconds = _onnx_seconds(coder, model_dir, texts, batch_size)
     # The opt-in int8 path on the same texts (quantizes this coder in place, so it runs last).
     coder.quantize()
     coder.predict(texts[:8], batch_size=batch_size)
@@ -122,10 +127,32 @@ def run_benchmark(model_dir: str | None, base_model: str, n_texts: int | None = 
         "speedup": t_naive / t_ours,
         "int8_texts_per_s": len(texts) / t_int8,
         "int8_speedup": t_naive / t_int8,
+        **{f"{name}_texts_per_s": len(texts) / t for name, t in onnx_seconds.items()},
+        **{f"{name}_speedup": t_naive / t for name, t in onnx_seconds.items()},
         "matmul_peak_gflops": peak / 1e9,
         "predict_gflops": achieved / 1e9,
         "fraction_of_peak": achieved / peak,
     }
+
+
+def _onnx_seconds(coder: EventCoder, model_dir: str | None, texts: list[str], batch_size: int) -> dict[str, float]:
+    """Seconds ``predict`` takes on ``texts`` with the model's ONNX export, fp32 and int8 (written to a
+    temporary directory, from ``model_dir`` or from ``coder``'s untrained model)."""
+    from model.onnx_runtime import load_onnx_dir
+    from training.export import export_onnx
+
+    seconds = {}
+    with tempfile.TemporaryDirectory(prefix="wirecoder-benchmark-") as tmp:
+        if model_dir is None:
+            model_dir = Path(tmp) / "model"
+            coder.model.save_pretrained(str(model_dir))
+            coder.tokenizer.save_pretrained(str(model_dir))
+        for name, quantize in (("onnx", None), ("onnx_int8", "int8")):
+            export_onnx(model_dir, Path(tmp) / "export", quantize)
+            onnx_coder = EventCoder(*load_onnx_dir(Path(tmp) / "export", int8=quantize is not None))
+            onnx_coder.predict(texts[:8], batch_size=batch_size)
+            seconds[name] = _timed(lambda: onnx_coder.predict(texts, batch_size=batch_size))
+    return seconds
 
 
 def format_benchmark(r: dict) -> str:
@@ -135,7 +162,9 @@ def format_benchmark(r: dict) -> str:
             f"EventCoder.predict   {r['predict_texts_per_s']:8.1f} texts/s  {r['predict_tokens_per_s']:9.0f} tokens/s",
             f"naive pipelines      {r['naive_texts_per_s']:8.1f} texts/s  {r['naive_tokens_per_s']:9.0f} tokens/s",
             f"speed-up             {r['speedup']:8.1f}x",
-            f"predict, int8        {r['int8_texts_per_s']:8.1f} texts/s  ({r['int8_speedup']:.1f}x the naive way)",
+            f"predict, ONNX fp32   {r['onnx_texts_per_s']:8.1f} texts/s  ({r['onnx_speedup']:.1f}x the naive way)",
+            f"predict, ONNX int8   {r['onnx_int8_texts_per_s']:8.1f} texts/s  ({r['onnx_int8_speedup']:.1f}x the naive way)",
+            f"predict, torch int8  {r['int8_texts_per_s']:8.1f} texts/s  ({r['int8_speedup']:.1f}x the naive way)",
             f"fp32 matmul peak     {r['matmul_peak_gflops']:8.1f} GFLOP/s; predict reaches {r['predict_gflops']:.1f} GFLOP/s "
             f"= {r['fraction_of_peak']:.0%} of peak",
         ]
