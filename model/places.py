@@ -92,18 +92,21 @@ _LEAD_DROP = re.compile(
     r"south\s*(?:eastern|western)|north\s*east|north\s*west|south\s*east|south\s*west|"
     r"rural|restive|neighbouring|neighboring))\s+"
 )
-_FOLD_PUNCT = re.compile(r"[\u02bb\u02bc\u02be\u02bf'’`´‘ʿʾ]")
+_DROP = str.maketrans("", "", "\u02bb\u02bc\u02be\u02bf'’`´‘ʿʾ")  # apostrophes and ayns: "Ma'arrat" is "Maarrat"
 _NON_WORD = re.compile(r"[^a-z0-9]+")
+
+
+# Latin letters that Unicode does not decompose into a base letter and a mark; dashes stay separators.
+_LETTERS = str.maketrans({"ł": "l", "Ł": "L", "ø": "o", "Ø": "O", "đ": "d", "Đ": "D", "ß": "ss", "æ": "ae",
+                          "Æ": "AE", "œ": "oe", "Œ": "OE", "ı": "i", "ħ": "h", "Ħ": "H", "–": "-", "—": "-", "‐": "-"})
 
 
 def fold(name: str) -> str:
     """Lower case, no diacritics, apostrophes and ayns dropped, other punctuation as spaces."""
-    if name.isascii():  # the common case, without the cost of Unicode normalization
-        return _NON_WORD.sub(" ", _FOLD_PUNCT.sub("", name.lower())).strip()
-    text = unicodedata.normalize("NFKD", name)
-    text = "".join(ch for ch in text if not unicodedata.combining(ch))
-    text = _FOLD_PUNCT.sub("", text.casefold())
-    return _NON_WORD.sub(" ", text).strip()
+    if not name.isascii():
+        # Decomposed, then the marks (and any other non-ASCII character: ayns, curly quotes) dropped.
+        name = unicodedata.normalize("NFKD", name.translate(_LETTERS)).encode("ascii", "ignore").decode("ascii")
+    return _NON_WORD.sub(" ", name.lower().translate(_DROP)).strip()
 
 
 _FINAL_H = re.compile(r"([aeiou])h\b")
@@ -191,7 +194,7 @@ class Gazetteer:
             # codes ("TIP" for Tripoli), not names.
             names.update(a for a in c["alternatenames"] if a and a[0] < "\u0250" and not (len(a) <= 3 and a.isupper()))
             for key in {fold(n) for n in names}:
-                if key and key.isascii():
+                if key:
                     _add(self.city_keys, key, i)
                     lkey = loose(key)
                     if lkey != key:  # the loose lookup tries city_keys too
@@ -216,9 +219,10 @@ class Gazetteer:
             cands = [i for i in self.city_keys.get(fold(country.get("capital") or ""), []) if self.cities[i].cc == cc]
             if cands:
                 self.capital[cc] = max(cands, key=lambda i: self.cities[i].population)
-        # "car bomb" is no Central African Republic: short aliases count only as whole spans.
-        names = sorted((set(self.country_keys) - {"car", "uae", "drc", "u s"}) | set(DEMONYMS), key=len, reverse=True)
-        self._mentions = re.compile(r"\b(" + "|".join(re.escape(n) for n in names) + r")\b")
+        # Names and nationalities that put a document in a country; "CAR" and "US" only as whole spans.
+        self._mentions = {k: v for k, v in {**self.country_keys, **DEMONYMS}.items()
+                          if v and k not in ("car", "us")}
+        self._mention_words = max(len(k.split()) for k in self._mentions)
         logger.info("gazetteer: %d countries, %d towns, %d regions", len(self.countries), len(self.cities), len(raw))
 
     # -- building places ----------------------------------------------------------------------
@@ -248,10 +252,16 @@ class Gazetteer:
     def countries_named(self, text: str) -> Counter:
         """How often the text names each country, by its name or a nationality ("Libyan")."""
         found: Counter = Counter()
-        for m in self._mentions.finditer(fold(text)):
-            cc = self.country_keys.get(m.group(1)) or DEMONYMS.get(m.group(1))
-            if cc:
-                found[cc] += 1
+        words = fold(text).split()
+        i = 0
+        while i < len(words):
+            for n in range(min(self._mention_words, len(words) - i), 0, -1):  # the longest name first
+                cc = self._mentions.get(" ".join(words[i : i + n]))
+                if cc:
+                    found[cc] += 1
+                    i += n - 1
+                    break
+            i += 1
         return found
 
     # -- resolving ----------------------------------------------------------------------------
