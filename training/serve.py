@@ -8,6 +8,8 @@ Routes (all JSON):
 
 * ``POST /v1/code`` ``{"texts": [...], "ids"?: [...], "document_date"?: "YYYY-MM-DD"}`` ->
   ``{"predictions": [Prediction.to_dict(), ...]}``, one per text, in order;
+* ``POST /v1/events`` -> the event rows of documents sent back after corrections, rebuilt by
+  ``predict``'s own row builder (JSON, or ACLED CSV as ``predict --format acled`` writes it);
 * ``GET /v1/health`` -> ``{"status": "ok", ...}`` (never needs the token);
 * ``GET /v1/model`` -> labels, thresholds, corpus version, test metrics;
 * ``GET /docs`` -> the OpenAPI page (served offline by fastapi-offline); ``GET /`` -> the desk.
