@@ -101,7 +101,7 @@ def document_dates(value, n: int) -> list[dt.date | None]:
 
 
 def _clean(text: str) -> str:
-    text = text.strip().strip(".,;:()\"'")
+    text = re.sub(r"['’]s\b", "", text.strip()).strip(".,;:()\"'")  # "Sunday's attack"
     text = _QUALIFIERS.sub(" ", text)
     text = _SPACES.sub(" ", text).strip(" ,")
     while True:
@@ -109,6 +109,28 @@ def _clean(text: str) -> str:
         if stripped == text:
             return text
         text = stripped
+
+
+_MONTH_LAST_YEAR = re.compile(r"\b((?:jan|feb|mar|apr|may|jun|jul|aug|sep|oct|nov|dec)[a-z]*\.?) (?:of )?last year\b", re.I)
+# "in the past week" reaches here as "week": _clean drops "in the past".
+_PAST_WEEK = re.compile(r"^(?:(?:the |this )?(?:past|last|previous) )?(?:week|seven days|few days|several days)$")
+_WEEKEND = re.compile(r"^(?:last |this |the |this past |past )?weekend$")
+_DAY_BEFORE = re.compile(r"^(?:the )?(?:previous day|day before|a day earlier|day earlier)$")
+
+
+def _relative_rules(text: str, doc: dt.date) -> ResolvedDate | None:
+    """Phrases dateparser does not read, relative to the document date ``doc``."""
+    if _DAY_BEFORE.match(text):
+        return ResolvedDate(doc - dt.timedelta(days=1), DAY)
+    if _PAST_WEEK.match(text):
+        return ResolvedDate(doc - dt.timedelta(days=7), WEEK)  # as dateparser codes "last week"
+    if _WEEKEND.match(text):  # the last Saturday before the report
+        return ResolvedDate(doc - dt.timedelta(days=(doc.weekday() - 5) % 7 or 7), WEEK)
+    weekday = _WEEKDAY.search(text)
+    if weekday and re.search(r"\b(?:last|previous) week\b", text):  # "on Thursday last week"
+        monday = doc - dt.timedelta(days=doc.weekday() + 7)
+        return ResolvedDate(monday + dt.timedelta(days=_WEEKDAYS.index(weekday.group(1).lower())), DAY)
+    return None
 
 
 def _middle(first: dt.date, last: dt.date, cap: dt.date | None) -> dt.date:
@@ -137,6 +159,12 @@ def resolve_date(text: str, document_date: dt.date | None) -> ResolvedDate | Non
         return ResolvedDate(document_date, DAY) if document_date and _PARTS_OF_DAY.search(text) else None
     if document_date is None and not _YEAR.search(cleaned):
         return None  # relative to nothing: never guessed
+    if document_date is not None:
+        ruled = _relative_rules(cleaned.lower(), document_date)
+        if ruled is not None:
+            return ruled
+        # "in November last year" -> "in November 2023": dateparser reads the year, not the phrase.
+        cleaned = _MONTH_LAST_YEAR.sub(lambda m: f"{m.group(1)} {document_date.year - 1}", cleaned)
     base = dt.datetime.combine(document_date or dt.date(2000, 1, 1), dt.time(12))
     data = _parser(base).get_date_data(cleaned)
     if data is None or data.date_obj is None:

@@ -38,6 +38,12 @@ WEDNESDAY = dt.date(2024, 3, 6)  # a Wednesday
     ("in mid-February", "2024-02-15", MONTH),
     ("earlier this year", "2024-02-02", MONTH),  # the middle of 1 January - 6 March
     ("in 2014", "2014-07-02", MONTH),
+    ("last weekend", "2024-03-02", WEEK),  # its Saturday
+    ("in the past week", "2024-02-28", WEEK),
+    ("the previous day", "2024-03-05", DAY),
+    ("on Thursday last week", "2024-02-29", DAY),
+    ("in November last year", "2023-11-15", MONTH),
+    ("Sunday's", "2024-03-03", DAY),
 ])
 def test_dates_relative_to_the_document_date(text, iso, precision):
     r = resolve_date(text, WEDNESDAY)
