@@ -26,11 +26,13 @@ COLUMNS = [
 ]
 
 
-def _scores(evaluation: dict) -> dict:
-    m = evaluation["model"]
-    out = {"sentences": m["sentences"], "spans_strict": m["spans"]["f1"], "spans_overlap": m["spans_overlap"]["f1"]}
+def _scores(evaluation: dict, system: str = "model") -> dict:
+    m = evaluation[system]
+    out = {"sentences": m["sentences"], "spans_strict": m["spans"]["f1"], "spans_overlap": m["spans_overlap"]["f1"],
+           "spans_precision": m["spans"].get("precision"), "spans_recall": m["spans"].get("recall")}
     if "sub_event_types" in m:
-        out |= {"event_micro": m["event_types"]["micro_f1"], "sub_micro": m["sub_event_types"]["micro_f1"],
+        out |= {"event_micro": m["event_types"]["micro_f1"], "event_macro": m["event_types"].get("macro_f1"),
+                "sub_micro": m["sub_event_types"]["micro_f1"], "sub_macro": m["sub_event_types"].get("macro_f1"),
                 "sub_weighted": m["sub_event_types"].get("weighted_f1"), "accuracy": m["event_detection_accuracy"]}
     if "calibration_top" in m:
         out["top_ece"] = m["calibration_top"]["ece"]
@@ -50,6 +52,37 @@ def collect(name: str, eval_dir: str | Path, metrics_file: str | Path | None = N
     except (OSError, KeyError, json.JSONDecodeError) as exc:
         raise WirecoderError(f"{eval_dir}: not a complete `wirecoder evaluate` output ({exc})") from exc
     return row
+
+
+def collect_headline(eval_dir: str | Path) -> dict:
+    """The model and the baseline on one test split (``wirecoder evaluate``'s evaluation.json)."""
+    path = Path(eval_dir) / "evaluation.json"
+    try:
+        evaluation = json.loads(path.read_text())
+        return {"sentences": evaluation["model"]["sentences"],
+                **{s: _scores(evaluation, s) for s in ("model", "baseline") if s in evaluation}}
+    except (OSError, KeyError, json.JSONDecodeError) as exc:
+        raise WirecoderError(f"{path}: not a complete `wirecoder evaluate` output ({exc})") from exc
+
+
+def render_headline(h: dict) -> str:
+    """Model against baseline; the better value of each row in bold."""
+    rows = [("event types micro / macro F1", ("event_micro", "event_macro")),
+            ("sub-event types micro / macro F1", ("sub_micro", "sub_macro")),
+            ("event vs no-event accuracy", ("accuracy",)),
+            ("spans, strict micro F1 (P / R)", ("spans_strict", "spans_precision", "spans_recall"))]
+    systems = [s for s in ("model", "baseline") if s in h]
+    lines = [f"| test split ({h['sentences']:,} sentences) | " + " | ".join("wirecoder" if s == "model" else s for s in systems)
+             + " |", "|---" * (len(systems) + 1) + "|"]
+    for title, keys in rows:
+        cells = []
+        for s in systems:
+            vals = [h[s].get(k) for k in keys]
+            best = [v is not None and all(v >= (h[o].get(k) or 0) for o in systems) for v, k in zip(vals, keys)]
+            fmt = [f"**{v:.3f}**" if b else f"{v:.3f}" if v is not None else "-" for v, b in zip(vals, best)]
+            cells.append(f"{fmt[0]} ({' / '.join(fmt[1:])})" if len(keys) == 3 else " / ".join(fmt))
+        lines.append(f"| {title} | " + " | ".join(cells) + " |")
+    return "\n".join(lines)
 
 
 def add_row(results_file: str | Path, row: dict) -> None:
@@ -79,13 +112,18 @@ def render_table(rows: list[dict]) -> str:
 
 def replace_between(text: str, marker: str, content: str) -> str:
     """``text`` with everything between ``<!-- MARKER-START -->`` and ``<!-- MARKER-END -->`` replaced."""
-    pattern = re.compile(rf"(<!-- {re.escape(marker)}-START -->\n).*?(\n<!-- {re.escape(marker)}-END -->)", re.S)
+    pattern = re.compile(rf"(<!-- {re.escape(marker)}-START -->\n).*?(<!-- {re.escape(marker)}-END -->)", re.S)
     if not pattern.search(text):
         raise WirecoderError(f"no <!-- {marker}-START --> ... <!-- {marker}-END --> block in the README")
-    return pattern.sub(lambda m: m.group(1) + content + m.group(2), text, count=1)
+    return pattern.sub(lambda m: m.group(1) + content + "\n" + m.group(2), text, count=1)
+
+
+def render_results(results) -> str:
+    """A results file's table: a list of rows (ablation) or one model-vs-baseline headline."""
+    return render_table(results) if isinstance(results, list) else render_headline(results)
 
 
 def render_into(readme: str | Path, marker: str, results_file: str | Path) -> None:
     readme = Path(readme)
-    rows = json.loads(Path(results_file).read_text())
-    atomic_write_text(readme, replace_between(readme.read_text(encoding="utf-8"), marker, render_table(rows)))
+    results = json.loads(Path(results_file).read_text())
+    atomic_write_text(readme, replace_between(readme.read_text(encoding="utf-8"), marker, render_results(results)))
