@@ -85,7 +85,10 @@ def calibrate_model(model_dir: str | Path, data: Sequence[str] | None = None, sh
     dev = by_split(read_records(list(data) if data else [CORPUS_DIR]))["dev"]
     if not dev:
         raise WirecoderError("no dev sentences to calibrate on (records need split=dev, or a corpus with a dev split)")
-    coder = EventCoder.from_pretrained(model_dir)
+    # The PyTorch weights when there are any: thresholds are fitted on what the model itself scores,
+    # not on an int8 export's approximation of it.
+    has_weights = any((Path(model_dir) / f).is_file() for f in ("model.safetensors", "model.safetensors.index.json"))
+    coder = EventCoder.from_pretrained(model_dir, backend="torch" if has_weights else "auto")
     before_t = coder.temperature
     labels = multi_hot([r.sub_event_types for r in dev], SUB_EVENT_TYPES)
     probs = coder.sentence_scores([r.text for r in dev], batch_size)
