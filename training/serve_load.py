@@ -28,7 +28,7 @@ def free_port() -> int:
         return s.getsockname()[1]
 
 
-def start_server(model_dir: str | Path, port: int, extra: list[str] = (), timeout: float = 180.0) -> subprocess.Popen:
+def start_server(model_dir: str | Path, port: int, extra: list[str] = (), timeout: float = 600.0) -> subprocess.Popen:
     """``wirecoder serve`` in a child process, returned once /v1/health answers."""
     import httpx
 
