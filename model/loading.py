@@ -16,6 +16,11 @@ WEIGHTS = "model.safetensors"
 INDEX = "model.safetensors.index.json"
 
 
+def has_torch_weights(path: str | Path) -> bool:
+    """Does this model directory hold PyTorch (safetensors) weights, whole or sharded?"""
+    return any((Path(path) / f).is_file() for f in (WEIGHTS, INDEX))
+
+
 def _first_line(exc: BaseException) -> str:
     text = str(exc).strip()
     return text.splitlines()[0] if text else type(exc).__name__

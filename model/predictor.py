@@ -21,7 +21,7 @@ from model.results import Prediction, ScoredLabel, SentenceResult, SpanResult
 from model.sentences import split_sentences
 from model.spans import Word, decode_words, words_from_encoding
 from model.errors import ModelLoadError, WirecoderError
-from model.loading import INDEX, WEIGHTS, load_model_dir, resolve_device
+from model.loading import has_torch_weights, load_model_dir, resolve_device
 from model.taxonomy import EVENT_ONLY_SPAN_LABELS, EVENT_TYPES, SUB_EVENT_TYPES, SUB_TO_EVENT
 
 
@@ -73,7 +73,7 @@ class EventCoder:
         if backend not in ("auto", "onnx", "torch"):
             raise WirecoderError(f"backend must be 'auto', 'onnx' or 'torch', not {backend!r}")
         has_export = Path(path).is_dir() and onnx_file(path) is not None
-        if device is None and has_export and backend != "torch" and not any((Path(path) / f).is_file() for f in (WEIGHTS, INDEX)):
+        if device is None and has_export and backend != "torch" and not has_torch_weights(path):
             device = "cpu"  # an export alone runs on the CPU, even where CUDA is present
         device = resolve_device(device)  # before loading: a missing CUDA fails fast
         if backend == "onnx" or (backend == "auto" and has_export and device.type == "cpu" and not quantize

@@ -74,6 +74,7 @@ def calibrate_model(model_dir: str | Path, data: Sequence[str] | None = None, sh
     """
     from model.errors import WirecoderError
     from model.files import atomic_write_json
+    from model.loading import has_torch_weights
     from model.predictor import EventCoder
     from model.taxonomy import SUB_EVENT_TYPES, multi_hot
     from training.corpus import CORPUS_DIR, read_records
@@ -87,8 +88,7 @@ def calibrate_model(model_dir: str | Path, data: Sequence[str] | None = None, sh
         raise WirecoderError("no dev sentences to calibrate on (records need split=dev, or a corpus with a dev split)")
     # The PyTorch weights when there are any: thresholds are fitted on what the model itself scores,
     # not on an int8 export's approximation of it.
-    has_weights = any((Path(model_dir) / f).is_file() for f in ("model.safetensors", "model.safetensors.index.json"))
-    coder = EventCoder.from_pretrained(model_dir, backend="torch" if has_weights else "auto")
+    coder = EventCoder.from_pretrained(model_dir, backend="torch" if has_torch_weights(model_dir) else "auto")
     before_t = coder.temperature
     labels = multi_hot([r.sub_event_types for r in dev], SUB_EVENT_TYPES)
     probs = coder.sentence_scores([r.text for r in dev], batch_size)

@@ -258,6 +258,7 @@ def run_evaluation(
     ``output_dir/real_text/``, and returned under ``"real_text"``: text written by others shows what
     the corpus's own test split cannot.
     """
+    from model.loading import has_torch_weights
     from model.predictor import EventCoder
     from training.baseline import Baseline
     from training.corpus import CORPUS_DIR, read_records
@@ -265,7 +266,9 @@ def run_evaluation(
 
     test, span_labels, score_events, lmap = _test_records(data, label_map)
     real = _test_records(real_text, real_text_label_map) if real_text else None
-    coder = EventCoder.from_pretrained(model_dir)
+    # The model's own weights when it has them: an int8 ONNX export beside them is scored only when
+    # it is all there is (its accuracy cost is measured in the README's speed section).
+    coder = EventCoder.from_pretrained(model_dir, backend="torch" if has_torch_weights(model_dir) else "auto")
     train = by_split(read_records(list(baseline_data) if baseline_data else [CORPUS_DIR]))["train"]
     baseline = Baseline().fit(train) if train else None
     result = evaluate_all(coder, test, baseline, output_dir, batch_size=batch_size, span_labels=span_labels,
