@@ -41,6 +41,9 @@ def serve_main(argv: list[str]) -> int:
     p.add_argument("--batch-size", type=_positive, default=64, help="sentences per forward pass")
     p.add_argument("--device", default=None, help="cpu, cuda, cuda:1 ... (default: cuda when available)")
     p.add_argument("--int8", action="store_true", help="int8 encoder on the CPU: about 3x faster, slightly less accurate")
+    p.add_argument("--backend", choices=["auto", "onnx", "torch"], default="auto",
+                   help="auto: the directory's ONNX export on the CPU when there is one; torch: always the PyTorch "
+                   "weights (an int8 export's scores depend on the texts batched together)")
     args = p.parse_args(argv)
     if args.batch_wait_ms < 0:
         raise WirecoderError("--batch-wait-ms must be 0 or more")
@@ -56,7 +59,8 @@ def serve_main(argv: list[str]) -> int:
     token = args.token if args.token is not None else os.environ.get(TOKEN_ENV) or None
     if not token and args.host not in LOOPBACK_HOSTS:
         logger.warning("listening on %s without a token: anyone who can reach this port can use the model", args.host)
-    coder = EventCoder.from_pretrained(args.model, device="cpu" if args.int8 else args.device, quantize=args.int8)
+    coder = EventCoder.from_pretrained(args.model, device="cpu" if args.int8 else args.device, quantize=args.int8,
+                                       backend=args.backend)
     app = create_app(coder, model_dir=args.model, token=token, cors_origins=args.cors_origin,
                      limits=Limits(args.max_body_bytes, args.max_texts, args.max_chars),
                      batch_texts=args.batch_texts, batch_wait_ms=args.batch_wait_ms, batch_size=args.batch_size)
