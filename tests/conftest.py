@@ -146,3 +146,33 @@ def saved_model_dir(tmp_path_factory, tiny_coder) -> Path:
     tiny_coder.model.save_pretrained(str(out))
     tiny_coder.tokenizer.save_pretrained(str(out))
     return out
+
+
+@pytest.fixture
+def int8_export_beside_weights(saved_model_dir, tmp_path) -> Path:
+    """A model directory holding both its PyTorch weights and an int8 ONNX export."""
+    import shutil
+
+    from training.cli import main
+
+    model_dir = tmp_path / "model"
+    shutil.copytree(saved_model_dir, model_dir)
+    assert main(["export", "--model", str(model_dir), "--quantize", "int8"]) == 0
+    return model_dir
+
+
+@pytest.fixture
+def loaded_backends(monkeypatch) -> list[str]:
+    """The forward-pass class of every EventCoder.from_pretrained call, in order."""
+    from model.predictor import EventCoder
+
+    kinds: list[str] = []
+    real = EventCoder.from_pretrained.__func__
+
+    def spy(cls, *args, **kwargs):
+        coder = real(cls, *args, **kwargs)
+        kinds.append(type(coder.model).__name__)
+        return coder
+
+    monkeypatch.setattr(EventCoder, "from_pretrained", classmethod(spy))
+    return kinds

@@ -113,22 +113,10 @@ def test_backend_errors_are_one_clear_message(saved_model_dir, export_dir, tmp_p
         EventCoder.from_pretrained(broken)
 
 
-def test_calibrate_scores_the_pytorch_weights_not_an_int8_export_beside_them(saved_model_dir, tmp_path, monkeypatch):
+def test_calibrate_scores_the_pytorch_weights_not_an_int8_export_beside_them(int8_export_beside_weights, loaded_backends):
     from training.calibration import calibrate_model
 
-    model_dir = tmp_path / "model"
-    shutil.copytree(saved_model_dir, model_dir)
-    assert main(["export", "--model", str(model_dir), "--quantize", "int8"]) == 0
-    backends = []
-    real = EventCoder.from_pretrained.__func__
-
-    def spy(cls, path, *args, **kwargs):
-        coder = real(cls, path, *args, **kwargs)
-        backends.append(type(coder.model).__name__)
-        return coder
-
-    monkeypatch.setattr(EventCoder, "from_pretrained", classmethod(spy))
-    calibrate_model(model_dir, [str(MINI_CORPUS)])
-    assert backends == ["WirecoderModel"]
+    calibrate_model(int8_export_beside_weights, [str(MINI_CORPUS)])
+    assert loaded_backends == ["WirecoderModel"]
     # Without the flag a plain load of the same directory runs the int8 graph on the CPU.
-    assert isinstance(EventCoder.from_pretrained(model_dir, device="cpu").model, OnnxModel)
+    assert isinstance(EventCoder.from_pretrained(int8_export_beside_weights, device="cpu").model, OnnxModel)

@@ -313,27 +313,13 @@ def test_serve_command_without_the_extra_says_how_to_install_it(monkeypatch, cap
     assert "pip install 'wirecoder[serve]'" in capsys.readouterr().err
 
 
-def test_serve_backend_torch_runs_the_pytorch_weights_beside_an_int8_export(saved_model_dir, tmp_path, monkeypatch):
-    import shutil
-
+def test_serve_backend_torch_runs_the_pytorch_weights_beside_an_int8_export(int8_export_beside_weights, loaded_backends,
+                                                                          monkeypatch):
     import uvicorn
 
-    from model.predictor import EventCoder
     from training.cli import main
 
-    model_dir = tmp_path / "model"
-    shutil.copytree(saved_model_dir, model_dir)
-    assert main(["export", "--model", str(model_dir), "--quantize", "int8"]) == 0
-    kinds = []
-    real_load = EventCoder.from_pretrained.__func__
-
-    def spy(cls, *a, **k):
-        coder = real_load(cls, *a, **k)
-        kinds.append(type(coder.model).__name__)
-        return coder
-
-    monkeypatch.setattr(EventCoder, "from_pretrained", classmethod(spy))
     monkeypatch.setattr(uvicorn, "run", lambda app, host, port, **_: None)
-    assert main(["serve", "--model", str(model_dir), "--device", "cpu"]) == 0
-    assert main(["serve", "--model", str(model_dir), "--device", "cpu", "--backend", "torch"]) == 0
-    assert kinds == ["OnnxModel", "WirecoderModel"]
+    assert main(["serve", "--model", str(int8_export_beside_weights), "--device", "cpu"]) == 0
+    assert main(["serve", "--model", str(int8_export_beside_weights), "--device", "cpu", "--backend", "torch"]) == 0
+    assert loaded_backends == ["OnnxModel", "WirecoderModel"]
