@@ -36,6 +36,10 @@ class WirecoderConfig(PreTrainedConfig):
     token_loss_weight: float = 1.0
     classifier_dropout: float = 0.1
     max_length: int = 256
+    # Sentences before each sentence given to the encoder as a second segment (model/context.py),
+    # cut to their last context_tokens tokens; 0: each sentence alone.
+    context_sentences: int = 0
+    context_tokens: int = 64
     corpus_version: str | None = None
 
     def __post_init__(self, **kwargs):
@@ -93,6 +97,7 @@ class WirecoderModel(PreTrainedModel):
         token_type_ids: torch.Tensor | None = None,
         labels: torch.Tensor | None = None,
         tag_labels: torch.Tensor | None = None,
+        sentence_mask: torch.Tensor | None = None,
         **kwargs,
     ) -> WirecoderOutput:
         if attention_mask is None:
@@ -102,8 +107,9 @@ class WirecoderModel(PreTrainedModel):
             encoder_inputs["token_type_ids"] = token_type_ids
         states = self.encoder(**encoder_inputs).last_hidden_state
 
-        # Mean over real tokens: what sentence-transformers encoders such as MiniLM were trained for.
-        mask = attention_mask.unsqueeze(-1).to(states.dtype)
+        # Mean over real tokens: what sentence-transformers encoders such as MiniLM were trained for;
+        # with context, over the sentence's own tokens only (the context is read through attention).
+        mask = (attention_mask if sentence_mask is None else sentence_mask).unsqueeze(-1).to(states.dtype)
         pooled = (states * mask).sum(1) / mask.sum(1).clamp(min=1.0)
         sentence_logits = self.sentence_head(self.dropout(pooled))
         token_logits = self.token_head(self.dropout(states))

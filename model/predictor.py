@@ -14,6 +14,7 @@ import numpy as np
 import torch
 from tqdm.auto import tqdm
 
+from model.context import first_segment_word_ids, pair_inputs, previous_sentences, sentence_mask, trim_context
 from model.dates import document_dates
 from model.events import build_events
 from model.modeling import WirecoderModel
@@ -56,6 +57,9 @@ class EventCoder:
         # Temperature fitted on dev (training/calibration.py): scores that mean what they say.
         self.temperature = float(getattr(self.config, "temperature", None) or 1.0)
         self.id2tag = [self.config.id2label[i] for i in range(len(self.config.id2label))]
+        # Sentences before each one read as context (model/context.py); 0 for most models.
+        self.context_sentences = int(getattr(self.config, "context_sentences", 0) or 0)
+        self.context_tokens = int(getattr(self.config, "context_tokens", 64) or 64)
 
     @classmethod
     def from_pretrained(cls, path: str | Path, device: torch.device | str | None = None, quantize: bool = False,
@@ -110,6 +114,7 @@ class EventCoder:
         split_into_sentences: bool = True,
         show_progress: bool = False,
         document_date=None,
+        contexts: Sequence[str | None] | None = None,
     ) -> list[Prediction]:
         """One :class:`Prediction` per input text, in input order.
 
@@ -118,6 +123,9 @@ class EventCoder:
         Tuesday") count from: one ISO ``YYYY-MM-DD`` string or ``datetime.date`` for every text, or a
         list with one (or None) per text. Without it a dateline with a year is used; else event
         dates stay unresolved (never guessed).
+        ``contexts``: for a model trained with context (``context_sentences`` in its config) and
+        pre-split sentences, the text before each one in its report (or None); split reports give
+        their own sentences their context. Models without context ignore it.
         """
         if isinstance(texts, str):
             raise TypeError("predict takes a list of texts; wrap a single text in a list")
@@ -127,19 +135,28 @@ class EventCoder:
                 raise TypeError(f"text {i} is {type(t).__name__}, not str")
         if ids is not None and len(ids) != len(texts):
             raise WirecoderError(f"{len(ids)} ids for {len(texts)} texts: give one id per text")
+        if contexts is not None and len(contexts) != len(texts):
+            raise WirecoderError(f"{len(contexts)} contexts for {len(texts)} texts: give one (or None) per text")
         ids = [str(i) for i in range(len(texts))] if ids is None else [str(i) for i in ids]
         doc_dates = document_dates(document_date, len(texts))
         units = []  # (text index, start, end)
+        unit_context: list[str | None] = []
         for ti, text in enumerate(texts):
             bounds = split_sentences(text) if split_into_sentences else [(0, len(text))] if text.strip() else []
             units.extend((ti, s, e) for s, e in bounds)
+            if self.context_sentences:
+                if split_into_sentences:
+                    unit_context.extend(previous_sentences([text[s:e] for s, e in bounds], self.context_sentences))
+                else:
+                    unit_context.extend([contexts[ti] if contexts is not None else None] * len(bounds))
 
         unit_out: dict[int, tuple[np.ndarray, list]] = {}
         order = sorted(range(len(units)), key=lambda u: units[u][2] - units[u][1], reverse=True)
         batches = [order[i : i + batch_size] for i in range(0, len(order), batch_size)]
         for batch in tqdm(batches, desc="predict", unit="batch", disable=not show_progress):
             unit_texts = [texts[units[u][0]][units[u][1] : units[u][2]] for u in batch]
-            for u, result in zip(batch, self._run_batch(unit_texts, batch_size)):
+            batch_context = [unit_context[u] for u in batch] if self.context_sentences else None
+            for u, result in zip(batch, self._run_batch(unit_texts, batch_size, batch_context)):
                 unit_out[u] = result
 
         results = [Prediction(id=ids[i], text=t) for i, t in enumerate(texts)]
@@ -153,15 +170,22 @@ class EventCoder:
             r.events = build_events(r.text, r.sentences, r.spans, d, r.id)
         return results
 
-    def sentence_scores(self, sentences: Sequence[str], batch_size: int = 64) -> np.ndarray:
+    def sentence_scores(self, sentences: Sequence[str], batch_size: int = 64,
+                        contexts: Sequence[str | None] | None = None) -> np.ndarray:
         """Every sub-event type's score (after temperature, before thresholds) for pre-split
-        sentences: an array of shape (len(sentences), 25) in input order, columns as SUB_EVENT_TYPES."""
+        sentences: an array of shape (len(sentences), 25) in input order, columns as SUB_EVENT_TYPES.
+        ``contexts`` as in :meth:`predict`."""
         check_batch_size(batch_size)
+        if contexts is not None and len(contexts) != len(sentences):
+            raise WirecoderError(f"{len(contexts)} contexts for {len(sentences)} sentences: give one (or None) per sentence")
         out = np.zeros((len(sentences), len(SUB_EVENT_TYPES)), dtype=np.float32)
         order = sorted(range(len(sentences)), key=lambda i: len(sentences[i]), reverse=True)
         for lo in range(0, len(order), batch_size):
             batch = order[lo : lo + batch_size]
-            for i, (probs, _) in zip(batch, self._run_batch([sentences[i] for i in batch], batch_size)):
+            batch_context = None
+            if self.context_sentences:
+                batch_context = [contexts[i] if contexts is not None else None for i in batch]
+            for i, (probs, _) in zip(batch, self._run_batch([sentences[i] for i in batch], batch_size, batch_context)):
                 out[i] = probs
         return out
 
@@ -174,10 +198,15 @@ class EventCoder:
         return torch.from_numpy(sentence_logits), torch.from_numpy(token_logits)
 
     @torch.inference_mode()
-    def _run_batch(self, unit_texts: list[str], max_windows: int) -> list[tuple[np.ndarray, list]]:
+    def _run_batch(self, unit_texts: list[str], max_windows: int,
+                   contexts: list[str | None] | None = None) -> list[tuple[np.ndarray, list]]:
+        if contexts is not None:
+            contexts = [trim_context(self.tokenizer, c, self.context_tokens) for c in contexts]
+        first, second = pair_inputs(unit_texts, contexts)
         enc = self.tokenizer(
-            unit_texts,
-            truncation=True,
+            first,
+            second,
+            truncation="only_first" if second is not None else True,
             max_length=self.max_length,
             stride=self.stride,
             return_overflowing_tokens=True,
@@ -186,12 +215,14 @@ class EventCoder:
             return_tensors="pt",
         )
         window_unit = enc["overflow_to_sample_mapping"].tolist()
+        if second is not None:
+            enc["sentence_mask"] = sentence_mask(enc, enc["attention_mask"])
         # A very long sentence is thousands of windows: at most max_windows go through the encoder at
         # once, so memory stays bounded by the batch size, not by the length of the text.
         sent_parts, score_parts, tag_parts = [], [], []
         for lo in range(0, len(window_unit), max_windows):
             inputs = {k: enc[k][lo : lo + max_windows].to(self.device)
-                      for k in ("input_ids", "attention_mask", "token_type_ids") if k in enc}
+                      for k in ("input_ids", "attention_mask", "token_type_ids", "sentence_mask") if k in enc}
             sentence_logits, token_logits = self._forward(inputs)
             sent_parts.append(torch.sigmoid(sentence_logits.float() / self.temperature).cpu().numpy())
             score, tag = torch.softmax(token_logits.float(), dim=-1).max(dim=-1)
@@ -209,7 +240,7 @@ class EventCoder:
         for w, u in enumerate(window_unit):
             probs_by_unit[u] = sent_probs[w] if u not in probs_by_unit else np.maximum(probs_by_unit[u], sent_probs[w])
             best = words_by_unit.setdefault(u, {})
-            for word in words_from_encoding(offsets[w], enc.word_ids(w), unit_texts[u]):
+            for word in words_from_encoding(offsets[w], first_segment_word_ids(enc, w), unit_texts[u]):
                 t = word.first_token
                 cand = [word.start, word.end, min(t, n_real[w] - 1 - t), self.id2tag[tok_tag[w, t]], float(tok_score[w, t])]
                 cur = best.get(word.word_id)

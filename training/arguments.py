@@ -48,6 +48,16 @@ class ModelArguments:
         metadata={"help": "pull each sub-event type's dev-tuned threshold toward the global one, as if it had this "
                   "many more dev positives at the global threshold (0: per-type optimum)"},
     )
+    context_sentences: int = field(
+        default=0,
+        metadata={"help": "give the encoder the N sentences before each sentence of a report as a second segment "
+                  "(read, not tagged or pooled; 0: each sentence alone)"},
+    )
+    context_tokens: int = field(default=64, metadata={"help": "tokens of context kept (the end nearest the sentence)"})
+
+    def __post_init__(self):
+        if self.context_sentences < 0 or self.context_tokens < 1:
+            raise WirecoderError("--context_sentences must be at least 0 and --context_tokens at least 1")
 
 
 @dataclass

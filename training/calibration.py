@@ -78,6 +78,7 @@ def calibrate_model(model_dir: str | Path, data: Sequence[str] | None = None, sh
     from model.predictor import EventCoder
     from model.taxonomy import SUB_EVENT_TYPES, multi_hot
     from training.corpus import CORPUS_DIR, read_records
+    from training.evaluation import record_contexts
     from training.splits import by_split
     from training.thresholds import tune_thresholds
 
@@ -91,7 +92,7 @@ def calibrate_model(model_dir: str | Path, data: Sequence[str] | None = None, sh
     coder = EventCoder.from_pretrained(model_dir, backend="torch" if has_torch_weights(model_dir) else "auto")
     before_t = coder.temperature
     labels = multi_hot([r.sub_event_types for r in dev], SUB_EVENT_TYPES)
-    probs = coder.sentence_scores([r.text for r in dev], batch_size)
+    probs = coder.sentence_scores([r.text for r in dev], batch_size, contexts=record_contexts(coder, dev))
     logits = logits_of(probs) * before_t  # back to raw logits
     temperature = fit_temperature(logits, labels) if temperature_scaling else 1.0
     calibrated = 1 / (1 + np.exp(-logits / temperature))

@@ -110,9 +110,21 @@ def _prf(tp_pred: int, n_pred: int, tp_gold: int, n_gold: int) -> dict:
     return {"precision": precision, "recall": recall, "f1": f1}
 
 
+def record_contexts(coder, records: Sequence[Record]) -> list[str | None] | None:
+    """For a model that reads context, each record's preceding sentences in its report (records in
+    reading order); None for other models."""
+    k = getattr(coder, "context_sentences", 0)
+    if not k:
+        return None
+    from model.context import contexts_by_document
+
+    return contexts_by_document([r.doc_id for r in records], [r.text for r in records], k)
+
+
 def predict_records(coder, records: Sequence[Record], batch_size: int = 64) -> tuple[list[list[str]], list[list[Span]]]:
     """The model's sub-event types and spans for pre-split sentences."""
-    results = coder.predict([r.text for r in records], batch_size=batch_size, split_into_sentences=False)
+    results = coder.predict([r.text for r in records], batch_size=batch_size, split_into_sentences=False,
+                            contexts=record_contexts(coder, records))
     subs = [[s.label for s in res.sub_event_types] for res in results]
     spans = [[Span(s.start, s.end, s.label) for s in res.spans] for res in results]
     return subs, spans
@@ -157,7 +169,8 @@ def evaluate_all(
             from training.calibration import reliability, top_label
             from training.plots import plot_reliability
 
-            scores = coder.sentence_scores([r.text for r in test_records], batch_size)
+            scores = coder.sentence_scores([r.text for r in test_records], batch_size,
+                                           contexts=record_contexts(coder, test_records))
             gold = multi_hot([r.sub_event_types for r in test_records], SUB_EVENT_TYPES)
             # Every (sentence, type) score is dominated by easy zeros; the top score is what a reader sees.
             result["model"]["calibration"] = reliability(scores, gold)

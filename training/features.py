@@ -8,6 +8,7 @@ from dataclasses import dataclass
 import datasets
 import torch
 
+from model.context import contexts_by_document, first_segment_word_ids, own_tokens, pair_inputs, trim_context
 from model.spans import IGNORE, tag_words, words_from_encoding
 from model.taxonomy import multi_hot
 from training.corpus import Record, Span
@@ -15,16 +16,33 @@ from training.corpus import Record, Span
 _MODEL_INPUTS = ("input_ids", "attention_mask", "token_type_ids")
 
 
-def encode_batch(texts: Sequence[str], spans: Sequence[Sequence[Span]], tokenizer, label2id: dict[str, int], max_length: int) -> dict:
-    """Model inputs and ``tag_labels`` (BIO ids on first sub-words) for a batch of sentences."""
-    enc = tokenizer(list(texts), truncation=True, max_length=max_length, return_offsets_mapping=True)
-    tags = []
+def encode_batch(texts: Sequence[str], spans: Sequence[Sequence[Span]], tokenizer, label2id: dict[str, int], max_length: int,
+                 contexts: Sequence[str | None] | None = None) -> dict:
+    """Model inputs and ``tag_labels`` (BIO ids on first sub-words) for a batch of sentences; with
+    ``contexts`` (model/context.py) each sentence is paired with its context, whose tokens are
+    neither tagged nor pooled (``sentence_mask``)."""
+    first, second = pair_inputs(texts, contexts)
+    enc = tokenizer(first, second, truncation="only_first" if second is not None else True, max_length=max_length,
+                    return_offsets_mapping=True)
+    tags, masks = [], []
     for i, text in enumerate(texts):
-        words = words_from_encoding(enc["offset_mapping"][i], enc.word_ids(i), text)
+        words = words_from_encoding(enc["offset_mapping"][i], first_segment_word_ids(enc, i), text)
         tags.append(tag_words(words, spans[i], label2id, len(enc["input_ids"][i])))
+        if second is not None:
+            masks.append(own_tokens(enc.sequence_ids(i)))
     out = {k: enc[k] for k in _MODEL_INPUTS if k in enc}
     out["tag_labels"] = tags
+    if second is not None:
+        out["sentence_mask"] = masks
     return out
+
+
+def record_contexts(records: Sequence[Record], tokenizer, k: int, max_tokens: int) -> list[str | None] | None:
+    """Each record's context: the k sentences before it in its report (records in reading order)."""
+    if k <= 0:
+        return None
+    raw = contexts_by_document([r.doc_id for r in records], [r.text for r in records], k)
+    return [trim_context(tokenizer, c, max_tokens) for c in raw]
 
 
 def example_encoder(tokenizer, label2id: dict[str, int], max_length: int):
@@ -38,21 +56,24 @@ def example_encoder(tokenizer, label2id: dict[str, int], max_length: int):
     return encode
 
 
-def encode_records(records: Sequence[Record], tokenizer, label2id: dict[str, int], max_length: int) -> datasets.Dataset:
+def encode_records(records: Sequence[Record], tokenizer, label2id: dict[str, int], max_length: int,
+                   contexts: Sequence[str | None] | None = None) -> datasets.Dataset:
     """A datasets.Dataset with model inputs, ``labels`` (multi-hot) and ``tag_labels`` (BIO ids)."""
-    raw = datasets.Dataset.from_dict(
-        {
-            "text": [r.text for r in records],
-            "labels": multi_hot([r.sub_event_types for r in records]).astype(float).tolist(),
-            "spans": [[{"start": s.start, "end": s.end, "label": s.label} for s in r.spans] for r in records],
-        }
-    )
+    columns = {
+        "text": [r.text for r in records],
+        "labels": multi_hot([r.sub_event_types for r in records]).astype(float).tolist(),
+        "spans": [[{"start": s.start, "end": s.end, "label": s.label} for s in r.spans] for r in records],
+    }
+    if contexts is not None:
+        columns["context"] = [c or "" for c in contexts]
+    raw = datasets.Dataset.from_dict(columns)
 
     def encode(batch):
         spans = [[Span(s["start"], s["end"], s["label"]) for s in sp] for sp in batch["spans"]]
-        return encode_batch(batch["text"], spans, tokenizer, label2id, max_length)
+        return encode_batch(batch["text"], spans, tokenizer, label2id, max_length, batch.get("context"))
 
-    return raw.map(encode, batched=True, remove_columns=["text", "spans"], desc="tokenising")
+    return raw.map(encode, batched=True, remove_columns=[c for c in ("text", "spans", "context") if c in columns],
+                   desc="tokenising")
 
 
 @dataclass
@@ -68,6 +89,10 @@ class WirecoderCollator:
         if "tag_labels" in features[0]:
             batch["tag_labels"] = torch.tensor(
                 [list(f["tag_labels"]) + [IGNORE] * (width - len(f["tag_labels"])) for f in features], dtype=torch.long
+            )
+        if "sentence_mask" in features[0]:
+            batch["sentence_mask"] = torch.tensor(
+                [list(f["sentence_mask"]) + [0] * (width - len(f["sentence_mask"])) for f in features], dtype=torch.long
             )
         if "labels" in features[0]:
             batch["labels"] = torch.tensor([f["labels"] for f in features], dtype=torch.float)

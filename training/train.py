@@ -21,7 +21,7 @@ from model.taxonomy import SUB_EVENT_TYPES
 from training.arguments import DataArguments, ModelArguments, WirecoderTrainingArguments, default_base_model
 from training.corpus import corpus_files
 from training.augment import MentionReplacementDataset, mention_inventory
-from training.features import WirecoderCollator, encode_records, example_encoder
+from training.features import WirecoderCollator, encode_records, example_encoder, record_contexts
 from model.files import atomic_write_json
 from training.metrics import load_metric
 from training.sources import parse_sources, read_sources, weighted_sampler, yardstick
@@ -179,10 +179,21 @@ def run_training(model_args: ModelArguments, data_args: DataArguments, args: Wir
         token_loss_weight=model_args.token_loss_weight,
         classifier_dropout=model_args.classifier_dropout,
         corpus_version=version,
+        context_sentences=model_args.context_sentences,
+        context_tokens=model_args.context_tokens,
     )
     label2id = model.config.label2id
-    train_ds = encode_records(splits["train"], tokenizer, label2id, model_args.max_length)
+    k, k_tokens = model_args.context_sentences, model_args.context_tokens
+    # The context comes on top of the sentence's own max_length tokens.
+    max_length = model_args.max_length + (k_tokens + 1 if k else 0)
+
+    def encode(recs):
+        return encode_records(recs, tokenizer, label2id, max_length, record_contexts(recs, tokenizer, k, k_tokens))
+
+    train_ds = encode(splits["train"])
     train_set = train_ds
+    if data_args.mention_replacement > 0 and k:
+        raise WirecoderError("--mention_replacement and --context_sentences cannot be combined yet")
     if data_args.mention_replacement > 0:
         inventory = mention_inventory(splits["train"])
         logger.info("mention replacement at %.2f from %s", data_args.mention_replacement,
@@ -194,11 +205,11 @@ def run_training(model_args: ModelArguments, data_args: DataArguments, args: Wir
     dev_of = {s.name: [r for r in splits["dev"] if source_index[id(r)] == i] for i, s in enumerate(sources)}
     stick = yardstick(sources, data_args.dev_source, [bool(dev_of[s.name]) for s in sources])
     dev_records = splits["dev"] if stick == "all" else dev_of[stick]
-    dev_ds = encode_records(dev_records, tokenizer, label2id, model_args.max_length)
+    dev_ds = encode(dev_records)
     eval_sets: dict | datasets.Dataset = dev_ds
     per_source = sum(bool(v) for v in dev_of.values()) > 1
     if per_source:
-        eval_sets = {name: dev_ds if name == stick else encode_records(recs, tokenizer, label2id, model_args.max_length)
+        eval_sets = {name: dev_ds if name == stick else encode(recs)
                      for name, recs in dev_of.items() if recs}
         if stick == "all":
             eval_sets["all"] = dev_ds
