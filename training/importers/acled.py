@@ -1,9 +1,7 @@
-"""ACLED CSV export -> one record per sentence of each event's ``notes``.
+"""ACLED CSV export -> one record per event: the whole note carries the event's sub-event type.
 
-The event's sub-event type labels the sentence(s) that report it: every sentence holding a weak
-span (actor1, actor2, location, event date or fatality count found in its text) gets the label; if
-no sentence holds one, the first sentence gets it. Other sentences get none. See "Importing ACLED
-exports" in data/README.md.
+An ACLED note describes one event, so the note is one unit with one label; actor, location, date and
+fatality strings found in it become weak spans. See "Importing ACLED exports" in data/README.md.
 """
 
 from __future__ import annotations
