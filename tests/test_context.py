@@ -127,3 +127,20 @@ def test_context_and_mention_replacement_are_refused_together(tmp_path, tiny_enc
                "--disable_tqdm", "true"])
     assert rc != 0
     assert "cannot be combined" in capsys.readouterr().err
+
+
+def test_real_text_sentences_are_grouped_into_reports_by_a_field(tmp_path, context_coder):
+    from model.errors import WirecoderError
+    from training.evaluation import _group_into_reports, record_contexts
+    from training.corpus import read_jsonl_file
+
+    f = tmp_path / "real.jsonl"
+    rows = [{"id": "r1", "text": REPORT[0], "source": "doc-a"}, {"id": "r2", "text": "Fighting erupted.", "source": "doc-b"},
+            {"id": "r3", "text": REPORT[1], "source": "doc-a"}]
+    f.write_text("\n".join(json.dumps(r) for r in rows) + "\n")
+    records = read_jsonl_file(f)
+    assert record_contexts(context_coder, records) == [None, None, None]  # each record its own report
+    _group_into_reports(records, [str(f)], "source")
+    assert record_contexts(context_coder, records) == [None, None, REPORT[0]]
+    with pytest.raises(WirecoderError, match="3 record"):
+        _group_into_reports(records, [str(f)], "document")

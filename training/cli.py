@@ -58,9 +58,11 @@ def _evaluate(argv: list[str]) -> int:
                    help="also score labelled text written by others (e.g. ../shared/reference/re3d-public-domain-events.jsonl), "
                         "side by side with the test split; results in OUTPUT_DIR/real_text/")
     p.add_argument("--real-text-label-map", help="label map for --real-text (e.g. data/label_maps/re3d.json)")
+    p.add_argument("--real-text-doc-field", help="JSONL field grouping --real-text sentences into reports, in order "
+                   "(re3d: source), for models that read the sentences before each one")
     args = p.parse_args(argv)
     result = run_evaluation(args.model, args.data, args.output_dir, args.batch_size, args.baseline_data, args.label_map,
-                            args.real_text, args.real_text_label_map)
+                            args.real_text, args.real_text_label_map, args.real_text_doc_field)
     print(format_report(result))
     if "real_text" in result:
         print("\nReal text (" + ", ".join(args.real_text) + ")\n" + format_report(result["real_text"]))
@@ -120,6 +122,11 @@ def _predict(argv: list[str]) -> int:
                    help="auto (default): the model directory's ONNX export (`wirecoder export`) on the CPU, else PyTorch")
     p.add_argument("--shard", default=None, help="K/N: code only records K, K+N, K+2N, ... of the input (1 <= K <= N; "
                    "counting every record, bad ones too), e.g. one shard per job of a job array")
+    p.add_argument("--ray", action="store_true", help="code a .jsonl or .parquet input (file or folder) on Ray Data, "
+                   "one model per worker, into -o X.jsonl (the records plain predict writes) or X.parquet (the [ray] extra)")
+    p.add_argument("--ray-workers", type=int, default=2, help="with --ray: models (Ray actors) coding at once; default 2")
+    p.add_argument("--ray-address", default=None, help="with --ray: the Ray cluster to join (e.g. auto, "
+                   "ray://head:10001); default: start a local Ray instance")
     args = p.parse_args(argv)
     shard = _shard(args.shard)
     if args.output and args.input != "-" and Path(args.output).resolve() == Path(args.input).resolve():
@@ -130,6 +137,8 @@ def _predict(argv: list[str]) -> int:
     from model.dates import to_date
 
     document_date = to_date(args.document_date, "--document-date")
+    if args.ray:
+        return _predict_on_ray(args, document_date)
     # The input first: a missing column or plain text on stdin is reported before the slow model load.
     docs = read_inputs(args.input, lines=args.lines, text_column=args.text_column, id_column=args.id_column,
                        delimiter=_delimiter(args.delimiter), recursive=args.recursive, date_column=args.date_column)
@@ -171,6 +180,44 @@ def _export(argv: list[str]) -> int:
                    "so that CPU prediction from it runs the export)")
     args = p.parse_args(argv)
     print(f"wrote {export_onnx(args.model, args.output, args.quantize)}")
+    return 0
+
+
+def _predict_on_ray(args, document_date) -> int:
+    """``predict --ray``: model/ray_predict.py on a local Ray instance or the cluster at --ray-address."""
+    from model.errors import WirecoderError
+    from model.ray_predict import INPUT_SUFFIXES, OUTPUT_SUFFIXES, predict_files, require_ray
+
+    unsupported = [flag for flag, used in (("--resume", args.resume), ("--shard", args.shard), ("--strict", args.strict),
+                                           ("--summary", args.summary), ("--lines", args.lines), ("--recursive", args.recursive))
+                   if used]
+    if unsupported:
+        raise WirecoderError(f"--ray does not take {', '.join(unsupported)}")
+    if not Path(args.input).is_dir() and not args.input.lower().endswith(INPUT_SUFFIXES):
+        raise WirecoderError(f"--ray reads {' or '.join(INPUT_SUFFIXES)} files (or a folder of them), not {args.input}")
+    if not args.output or not args.output.lower().endswith(OUTPUT_SUFFIXES) or args.format not in (None, "jsonl"):
+        raise WirecoderError("--ray writes -o X.jsonl or -o X.parquet")
+    if args.ray_workers < 1:
+        raise WirecoderError(f"--ray-workers must be at least 1, not {args.ray_workers}")
+    ray = require_ray()
+    started = not ray.is_initialized()
+    if started:
+        import os
+
+        # A local instance gets a logical CPU per worker plus one for reading, whatever the core count:
+        # actors hold theirs for the whole run, and reading with none left would wait forever.
+        local = {} if args.ray_address else {"num_cpus": max(os.cpu_count() or 1, args.ray_workers + 1)}
+        ray.init(address=args.ray_address, include_dashboard=False, logging_level=logging.WARNING, **local)
+    try:
+        stats = predict_files(args.input, args.output, args.model, workers=args.ray_workers, batch_size=args.batch_size,
+                              docs_per_task=args.chunk_size, backend="torch" if args.int8 else args.backend,
+                              device="cpu" if args.int8 else args.device, quantize=args.int8,
+                              document_date=document_date.isoformat() if document_date else None)
+    finally:
+        if started:
+            ray.shutdown()
+    print(f"{stats.written} documents coded into {args.output} on Ray ({args.ray_workers} workers); "
+          f"{stats.errors} bad records", file=sys.stderr)
     return 0
 
 

@@ -251,6 +251,26 @@ def _test_records(data: Sequence[str] | None, label_map: str | None):
     return test, span_labels, score_events, lmap
 
 
+def _group_into_reports(records: Sequence[Record], paths: Sequence[str], field: str) -> None:
+    """Set each JSONL record's doc_id to its ``field`` value (records keep their reading order)."""
+    from training.corpus import corpus_files
+    from training.readers import jsonl_objects, open_text
+
+    value_of: dict[str, str] = {}
+    for p in paths:
+        for f in corpus_files(p):
+            with open_text(f) as fh:
+                for _, obj, problem in jsonl_objects(fh):
+                    if problem is None and isinstance(obj, dict) and field in obj:
+                        value_of[str(obj.get("id"))] = str(obj[field])
+    missing = [r.id for r in records if r.id not in value_of]
+    if missing:
+        raise WirecoderError(f"--real-text-doc-field {field}: {len(missing)} record(s) have no such field "
+                             f"(first: {missing[0]})")
+    for r in records:
+        r.doc_id = value_of[r.id]
+
+
 def run_evaluation(
     model_dir: str,
     data: Sequence[str] | None,
@@ -260,6 +280,7 @@ def run_evaluation(
     label_map: str | None = None,
     real_text: Sequence[str] | None = None,
     real_text_label_map: str | None = None,
+    real_text_doc_field: str | None = None,
 ) -> dict:
     """``wirecoder evaluate``: a saved model on the test split of ``data`` (default: the shipped corpus).
 
@@ -269,7 +290,8 @@ def run_evaluation(
     are mapped first, only the labels it has are scored, and sentence labels only if it has them.
     ``real_text`` (with its own ``real_text_label_map``) is scored the same way next to it, into
     ``output_dir/real_text/``, and returned under ``"real_text"``: text written by others shows what
-    the corpus's own test split cannot.
+    the corpus's own test split cannot. ``real_text_doc_field`` names the JSONL field that groups its
+    sentences into reports (re3d: ``source``), so a model that reads context gets it there too.
     """
     from model.loading import has_torch_weights
     from model.predictor import EventCoder
@@ -279,6 +301,8 @@ def run_evaluation(
 
     test, span_labels, score_events, lmap = _test_records(data, label_map)
     real = _test_records(real_text, real_text_label_map) if real_text else None
+    if real is not None and real_text_doc_field:
+        _group_into_reports(real[0], real_text, real_text_doc_field)
     # The model's own weights when it has them: an int8 ONNX export beside them is scored only when
     # it is all there is (its accuracy cost is measured in the README's speed section).
     coder = EventCoder.from_pretrained(model_dir, backend="torch" if has_torch_weights(model_dir) else "auto")
