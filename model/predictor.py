@@ -38,9 +38,17 @@ class EventCoder:
     >>> coder.predict(["Gunmen killed two farmers near Gao on Monday."])[0].events
     """
 
-    def __init__(self, model: WirecoderModel, tokenizer, device: torch.device | str | None = None, stride: int = 32):
+    PRECISIONS = ("auto", "fp32", "bf16")
+
+    def __init__(self, model: WirecoderModel, tokenizer, device: torch.device | str | None = None, stride: int = 32,
+                 precision: str = "auto", prefetch: bool | None = None):
+        """``precision``: ``"auto"`` runs PyTorch in bfloat16 autocast on a CUDA GPU that supports it
+        and in fp32 elsewhere; ``"fp32"`` always fp32; ``"bf16"`` bfloat16 autocast on any device.
+        ``prefetch`` (default: on CUDA) tokenises the next batch on a background thread."""
         if not getattr(tokenizer, "is_fast", False):
             raise ModelLoadError("wirecoder needs a fast tokenizer (character offsets)")
+        if precision not in self.PRECISIONS:
+            raise WirecoderError(f"precision must be one of {', '.join(self.PRECISIONS)}, not {precision!r}")
         if isinstance(model, torch.nn.Module):
             self.device = resolve_device(device)
             self.model = model.to(self.device).eval()
@@ -49,6 +57,13 @@ class EventCoder:
                 raise WirecoderError(f"an ONNX export runs on the CPU only, not on {device}")
             self.device = torch.device("cpu")
             self.model = model
+        on_gpu = self.device.type == "cuda"
+        if precision == "auto":
+            precision = "bf16" if on_gpu and torch.cuda.is_bf16_supported() else "fp32"
+        if precision == "bf16" and not isinstance(self.model, torch.nn.Module):
+            raise WirecoderError("bf16 applies to the PyTorch model; an ONNX export runs in its own precision")
+        self.precision = precision
+        self.prefetch = on_gpu if prefetch is None else bool(prefetch)
         self.tokenizer = tokenizer
         self.config = model.config
         self.max_length = min(int(self.config.max_length), int(getattr(tokenizer, "model_max_length", 512) or 512), 512)
@@ -63,14 +78,14 @@ class EventCoder:
 
     @classmethod
     def from_pretrained(cls, path: str | Path, device: torch.device | str | None = None, quantize: bool = False,
-                        backend: str = "auto") -> EventCoder:
+                        backend: str = "auto", precision: str = "auto") -> EventCoder:
         """Load a directory written by ``wirecoder train`` (or ``wirecoder export``).
 
         ``backend``: ``"auto"`` runs the directory's ONNX export (``wirecoder export``; its int8 graph
         when there is one) with ONNX Runtime when prediction runs on the CPU, else PyTorch;
         ``"onnx"`` requires the export; ``"torch"`` ignores it.
         ``quantize=True`` runs the PyTorch encoder's linear layers in int8 (CPU only): faster, at a
-        measured accuracy cost (see the README's speed section).
+        measured accuracy cost (see the README's speed section). ``precision`` as in the constructor.
         """
         from model.onnx_runtime import load_onnx_dir, onnx_file, onnxruntime_available
 
@@ -86,9 +101,9 @@ class EventCoder:
                 raise WirecoderError("quantize applies to the PyTorch model; an int8 ONNX export comes from "
                                      "`wirecoder export --quantize int8`")
             model, tokenizer = load_onnx_dir(path)
-            return cls(model, tokenizer, device=device)
+            return cls(model, tokenizer, device=device, precision="fp32" if precision == "auto" else precision)
         model, tokenizer = load_model_dir(path)
-        coder = cls(model, tokenizer, device=device)
+        coder = cls(model, tokenizer, device=device, precision=precision)
         if quantize:
             coder.quantize()
         return coder
@@ -153,11 +168,12 @@ class EventCoder:
         unit_out: dict[int, tuple[np.ndarray, list]] = {}
         order = sorted(range(len(units)), key=lambda u: units[u][2] - units[u][1], reverse=True)
         batches = [order[i : i + batch_size] for i in range(0, len(order), batch_size)]
-        for batch in tqdm(batches, desc="predict", unit="batch", disable=not show_progress):
-            unit_texts = [texts[units[u][0]][units[u][1] : units[u][2]] for u in batch]
-            batch_context = [unit_context[u] for u in batch] if self.context_sentences else None
-            for u, result in zip(batch, self._run_batch(unit_texts, batch_size, batch_context)):
-                unit_out[u] = result
+        work = [([texts[units[u][0]][units[u][1] : units[u][2]] for u in batch],
+                 [unit_context[u] for u in batch] if self.context_sentences else None) for batch in batches]
+        with tqdm(total=len(batches), desc="predict", unit="batch", disable=not show_progress) as progress:
+            for batch, results in zip(batches, self._run_batches(work, batch_size, progress)):
+                for u, result in zip(batch, results):
+                    unit_out[u] = result
 
         results = [Prediction(id=ids[i], text=t) for i, t in enumerate(texts)]
         for u, (ti, start, end) in enumerate(units):
@@ -192,14 +208,15 @@ class EventCoder:
     def _forward(self, inputs: dict[str, torch.Tensor]) -> tuple[torch.Tensor, torch.Tensor]:
         """Both heads' logits for one batch of windows: the only step that differs between backends."""
         if isinstance(self.model, torch.nn.Module):
-            out = self.model(**inputs)
+            # bf16 autocast: matmuls in bfloat16 (tensor cores), softmax and norms stay in fp32.
+            with torch.autocast(self.device.type, dtype=torch.bfloat16, enabled=self.precision == "bf16"):
+                out = self.model(**inputs)
             return out.sentence_logits, out.token_logits
         sentence_logits, token_logits = self.model({k: v.numpy() for k, v in inputs.items()})
         return torch.from_numpy(sentence_logits), torch.from_numpy(token_logits)
 
-    @torch.inference_mode()
-    def _run_batch(self, unit_texts: list[str], max_windows: int,
-                   contexts: list[str | None] | None = None) -> list[tuple[np.ndarray, list]]:
+    def _encode(self, unit_texts: list[str], contexts: list[str | None] | None = None):
+        """Tokenise one batch: padded windows (long sentences overflow into several), with offsets."""
         if contexts is not None:
             contexts = [trim_context(self.tokenizer, c, self.context_tokens) for c in contexts]
         first, second = pair_inputs(unit_texts, contexts)
@@ -214,9 +231,38 @@ class EventCoder:
             padding=True,
             return_tensors="pt",
         )
-        window_unit = enc["overflow_to_sample_mapping"].tolist()
         if second is not None:
             enc["sentence_mask"] = sentence_mask(enc, enc["attention_mask"])
+        return enc
+
+    def _run_batch(self, unit_texts: list[str], max_windows: int,
+                   contexts: list[str | None] | None = None) -> list[tuple[np.ndarray, list]]:
+        return self._score(self._encode(unit_texts, contexts), unit_texts, max_windows)
+
+    def _run_batches(self, batches: list[tuple[list[str], list | None]], max_windows: int, progress=None):
+        """Each batch's results in order. With ``prefetch`` (on CUDA) the next batch is tokenised on a
+        background thread while this one runs: there the host side, not the GPU, is the limit."""
+        if not self.prefetch or len(batches) < 2:
+            for texts, contexts in batches:
+                yield self._run_batch(texts, max_windows, contexts)
+                if progress is not None:
+                    progress.update()
+            return
+        from concurrent.futures import ThreadPoolExecutor
+
+        with ThreadPoolExecutor(max_workers=1, thread_name_prefix="wirecoder-tokenise") as pool:
+            pending = pool.submit(self._encode, *batches[0])
+            for i, (texts, _) in enumerate(batches):
+                enc = pending.result()
+                if i + 1 < len(batches):
+                    pending = pool.submit(self._encode, *batches[i + 1])
+                yield self._score(enc, texts, max_windows)
+                if progress is not None:
+                    progress.update()
+
+    @torch.inference_mode()
+    def _score(self, enc, unit_texts: list[str], max_windows: int) -> list[tuple[np.ndarray, list]]:
+        window_unit = enc["overflow_to_sample_mapping"].tolist()
         # A very long sentence is thousands of windows: at most max_windows go through the encoder at
         # once, so memory stays bounded by the batch size, not by the length of the text.
         sent_parts, score_parts, tag_parts = [], [], []
