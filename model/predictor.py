@@ -20,7 +20,7 @@ from model.events import build_events
 from model.modeling import WirecoderModel
 from model.results import Prediction, ScoredLabel, SentenceResult, SpanResult
 from model.sentences import split_sentences
-from model.spans import Word, decode_words, words_from_encoding
+from model.spans import Word, decode_windows, decode_words, words_from_encoding
 from model.errors import ModelLoadError, WirecoderError
 from model.loading import has_torch_weights, load_model_dir, resolve_device
 from model.taxonomy import EVENT_ONLY_SPAN_LABELS, EVENT_TYPES, SUB_EVENT_TYPES, SUB_TO_EVENT
@@ -275,33 +275,48 @@ class EventCoder:
             score_parts.append(score.cpu().numpy())
             tag_parts.append(tag.cpu().numpy())
         sent_probs, tok_score, tok_tag = (np.concatenate(p) for p in (sent_parts, score_parts, tag_parts))
-        offsets = enc["offset_mapping"].tolist()
-        n_real = enc["attention_mask"].sum(1).tolist()
 
-        # A long sentence spans several windows: its sentence scores are the max over windows, and
-        # each word takes its tag from the window where it sits farthest from an edge. A window may
-        # start inside a word; only windows holding the word's first sub-word (earliest start) count.
-        probs_by_unit: dict[int, np.ndarray] = {}
-        words_by_unit: dict[int, dict[int, list]] = {}
+        # Sentences held by one window (nearly all) are decoded for the whole batch at once in numpy.
+        windows_of: dict[int, list[int]] = {}
         for w, u in enumerate(window_unit):
-            probs_by_unit[u] = sent_probs[w] if u not in probs_by_unit else np.maximum(probs_by_unit[u], sent_probs[w])
-            best = words_by_unit.setdefault(u, {})
-            for word in words_from_encoding(offsets[w], first_segment_word_ids(enc, w), unit_texts[u]):
+            windows_of.setdefault(u, []).append(w)
+        single = [ws[0] for u, ws in sorted(windows_of.items()) if len(ws) == 1]
+        spans_of: dict[int, list] = {}
+        if single:
+            word_ids = _sentence_word_ids(enc, single)
+            decoded = decode_windows(word_ids, enc["offset_mapping"][single].numpy(), tok_tag[single], tok_score[single],
+                                     [unit_texts[window_unit[w]] for w in single], self.id2tag)
+            spans_of = {window_unit[w]: spans for w, spans in zip(single, decoded)}
+        results = []
+        for u in range(len(unit_texts)):
+            ws = windows_of[u]
+            if len(ws) == 1:
+                results.append((sent_probs[ws[0]], spans_of[u]))
+            else:
+                probs = np.max(sent_probs[ws], axis=0)
+                results.append((probs, self._decode_long(enc, unit_texts[u], ws, tok_tag, tok_score)))
+        return results
+
+    def _decode_long(self, enc, text: str, windows: list[int], tok_tag: np.ndarray, tok_score: np.ndarray) -> list:
+        """Spans of a sentence spread over several overlapping windows: each word takes its tag from
+        the window where it sits farthest from an edge. A window may start inside a word; only
+        windows holding the word's first sub-word (earliest start) count."""
+        best: dict[int, list] = {}
+        for w in windows:
+            offsets = enc["offset_mapping"][w].tolist()
+            n_real = int(enc["attention_mask"][w].sum())
+            for word in words_from_encoding(offsets, first_segment_word_ids(enc, w), text):
                 t = word.first_token
-                cand = [word.start, word.end, min(t, n_real[w] - 1 - t), self.id2tag[tok_tag[w, t]], float(tok_score[w, t])]
+                cand = [word.start, word.end, min(t, n_real - 1 - t), self.id2tag[tok_tag[w, t]], float(tok_score[w, t])]
                 cur = best.get(word.word_id)
                 if cur is None or cand[0] < cur[0] or (cand[0] == cur[0] and cand[2] > cur[2]):
                     cand[1] = max(cand[1], cur[1]) if cur is not None else cand[1]
                     best[word.word_id] = cand
                 else:
                     cur[1] = max(cur[1], cand[1])
-        results = []
-        for u in range(len(unit_texts)):
-            entries = [e for _, e in sorted(words_by_unit[u].items())]
-            words = [Word(e[0], e[1], 0) for e in entries]
-            spans = decode_words(words, [e[3] for e in entries], [e[4] for e in entries])
-            results.append((probs_by_unit[u], spans))
-        return results
+        entries = [e for _, e in sorted(best.items())]
+        words = [Word(e[0], e[1], 0) for e in entries]
+        return decode_words(words, [e[3] for e in entries], [e[4] for e in entries])
 
     def _add_sentence(self, result: Prediction, start: int, end: int, probs: np.ndarray, spans) -> None:
         index = len(result.sentences)
@@ -324,6 +339,15 @@ class EventCoder:
         ]
         result.sentences.append(SentenceResult(start, end, text[start:end], event_types, subs))
         result.spans.extend(sent_spans)
+
+
+def _sentence_word_ids(enc, windows: list[int]) -> np.ndarray:
+    """The tokenizer's word id of each token of these windows, -1 outside the sentence's own words
+    (special, context and padding tokens), as one array: None becomes NaN in C, not in a Python loop."""
+    word_ids = np.array([enc.word_ids(w) for w in windows], dtype=float)
+    segment = np.array([enc.sequence_ids(w) for w in windows], dtype=float)
+    word_ids[segment != 0] = -1  # NaN (special, padding) and 1 (context) alike
+    return word_ids.astype(np.int64)
 
 
 def _max_scores(labels: Iterable[ScoredLabel]) -> list[ScoredLabel]:

@@ -12,6 +12,8 @@ import re
 from collections.abc import Sequence
 from dataclasses import dataclass
 
+import numpy as np
+
 from model.taxonomy import BIO_TAGS, SPAN_LABELS
 
 IGNORE = -100
@@ -115,3 +117,73 @@ def word_bio(text: str, spans) -> list[str]:
     tags = BIO_TAGS + tuple(f"{p}-{lab}" for lab in extra for p in ("B", "I"))
     ids = {t: i for i, t in enumerate(tags)} if extra else _TAG_IDS
     return [tags[i] for i in tag_words(words, spans, ids, len(words))]
+
+
+# Unicode whitespace (what str.isspace() accepts) as code points, for the vectorised decoder.
+_SPACE_CODES = np.array([c for c in range(0x3001) if chr(c).isspace()], dtype=np.uint32)
+
+
+def _next_non_space(text: str) -> np.ndarray:
+    """For each character offset i (and len(text)), the first offset >= i that is not whitespace."""
+    codes = np.frombuffer(text.encode("utf-32-le"), dtype=np.uint32)
+    n = len(codes)
+    idx = np.where(np.isin(codes, _SPACE_CODES), n, np.arange(n))
+    out = np.empty(n + 1, dtype=np.int64)
+    out[n] = n
+    if n:
+        out[:n] = np.minimum.accumulate(idx[::-1])[::-1]
+    return out
+
+
+def decode_windows(word_ids: np.ndarray, offsets: np.ndarray, tags: np.ndarray, scores: np.ndarray,
+                   texts: Sequence[str], id2tag: Sequence[str]) -> list[list[DecodedSpan]]:
+    """:func:`words_from_encoding` then :func:`decode_words` for every window of a batch at once,
+    in numpy (one Python step per span, not per token or word).
+
+    ``word_ids`` (windows × tokens) holds -1 where a token belongs to no word of the sentence
+    (special, context and padding tokens); ``offsets`` (windows × tokens × 2) are character offsets
+    into ``texts[w]``; ``tags`` and ``scores`` are each token's best tag id and its probability.
+    """
+    n_windows, n_tokens = word_ids.shape
+    starts, ends = offsets[..., 0].astype(np.int64), offsets[..., 1].astype(np.int64)
+    valid = (word_ids >= 0) & (ends > starts)
+    # Some tokenizers (RoBERTa, SentencePiece) include the leading space in the offset: skip it.
+    for w in np.flatnonzero(valid.any(1)):
+        nn = _next_non_space(texts[w])
+        starts[w] = np.where(valid[w], nn[np.clip(starts[w], 0, len(nn) - 1)], starts[w])
+    valid &= ends > starts
+    win, tok = np.nonzero(valid)  # row-major: windows in order, tokens in order within each
+    if len(win) == 0:
+        return [[] for _ in range(n_windows)]
+    wid = word_ids[win, tok]
+    new_word = np.ones(len(win), dtype=bool)
+    new_word[1:] = (wid[1:] != wid[:-1]) | (win[1:] != win[:-1])
+    first = np.flatnonzero(new_word)
+    last = np.append(first[1:], len(win)) - 1
+    w_win = win[first]
+    w_start = starts[win[first], tok[first]]
+    w_end = ends[win[last], tok[last]]
+    tag_names = np.asarray(id2tag, dtype=object)[tags[win[first], tok[first]]]
+    w_score = scores[win[first], tok[first]].astype(np.float64)
+    prefix = np.array([t[0] for t in tag_names])
+    label = np.array([t[2:] for t in tag_names], dtype=object)
+    in_span = prefix != "O"
+    # An I- word continues the span before it only if that word is in a span of the same label in
+    # the same window; otherwise any B- or I- word starts a span (decode_words' rule).
+    cont = np.zeros(len(first), dtype=bool)
+    cont[1:] = (prefix[1:] == "I") & in_span[:-1] & (label[1:] == label[:-1]) & (w_win[1:] == w_win[:-1])
+    span_start = in_span & ~cont
+    span_id = np.cumsum(span_start) - 1
+    members = np.flatnonzero(in_span)
+    n_spans = int(span_start.sum())
+    out: list[list[DecodedSpan]] = [[] for _ in range(n_windows)]
+    if n_spans == 0:
+        return out
+    sid = span_id[members]
+    mean = np.bincount(sid, weights=w_score[members], minlength=n_spans) / np.bincount(sid, minlength=n_spans)
+    heads = np.flatnonzero(span_start)
+    ends_of = np.zeros(n_spans, dtype=np.int64)
+    np.maximum.at(ends_of, sid, w_end[members])
+    for k, h in enumerate(heads.tolist()):
+        out[int(w_win[h])].append(DecodedSpan(int(w_start[h]), int(ends_of[k]), str(label[h]), float(mean[k])))
+    return out
