@@ -116,6 +116,11 @@ class WirecoderTrainingArguments(TrainingArguments):
     head_lr_multiplier: float = field(
         default=10.0, metadata={"help": "learning rate of the two new heads relative to the pre-trained encoder's"}
     )
+    ema_decay: float = field(
+        default=0.0,
+        metadata={"help": "keep an exponential moving average of the weights with this decay (e.g. 0.995) and "
+                  "evaluate, checkpoint and save the average (0: off)"},
+    )
     keep_checkpoints: bool = field(
         default=False, metadata={"help": "keep checkpoint-* folders after a successful run (they let --resume_from_checkpoint continue)"}
     )

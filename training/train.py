@@ -144,11 +144,30 @@ def make_optimizer(model: WirecoderModel, args: WirecoderTrainingArguments) -> t
 
 
 class WirecoderTrainer(Trainer):
-    """The Trainer, drawing training sentences by their source's weight when sources differ."""
+    """The Trainer, drawing training sentences by their source's weight when sources differ, and
+    evaluating and checkpointing a moving average of the weights when given one (training/ema.py)."""
 
-    def __init__(self, *args, sample_weights=None, **kwargs):
+    def __init__(self, *args, sample_weights=None, weight_average=None, **kwargs):
         super().__init__(*args, **kwargs)
         self.sample_weights = sample_weights
+        self.weight_average = weight_average
+        if weight_average is not None:
+            from training.ema import WeightAverageCallback
+
+            self.add_callback(WeightAverageCallback(weight_average))
+
+    def evaluate(self, *args, **kwargs):
+        if self.weight_average is None or not self.weight_average.training:
+            return super().evaluate(*args, **kwargs)
+        # During training: score the average, then go on training the live weights.
+        with self.weight_average.swapped_in():
+            return super().evaluate(*args, **kwargs)
+
+    def _save_checkpoint(self, model, trial):
+        if self.weight_average is None:
+            return super()._save_checkpoint(model, trial)
+        with self.weight_average.swapped_in():
+            return super()._save_checkpoint(model, trial)
 
     def _get_train_sampler(self, train_dataset=None):
         if self.sample_weights is not None:
@@ -218,12 +237,18 @@ def run_training(model_args: ModelArguments, data_args: DataArguments, args: Wir
     sample_weights = weights if len(set(weights)) > 1 else None
 
     init_sentence_bias(model, np.asarray(train_ds["labels"]))
+    weight_average = None
+    if args.ema_decay > 0:
+        from training.ema import WeightAverage
+
+        weight_average = WeightAverage(model, args.ema_decay)
     args.label_names = ["labels", "tag_labels"]
     args.remove_unused_columns = False
     trainer = WirecoderTrainer(
         model=model,
         args=args,
         sample_weights=sample_weights,
+        weight_average=weight_average,
         train_dataset=train_set,
         eval_dataset=eval_sets,
         data_collator=WirecoderCollator(tokenizer),
@@ -233,6 +258,8 @@ def run_training(model_args: ModelArguments, data_args: DataArguments, args: Wir
         optimizers=(make_optimizer(model, args), None),
     )
     trainer.train(resume_from_checkpoint=args.resume_from_checkpoint)
+    if weight_average is not None and not args.load_best_model_at_end:
+        weight_average.copy_to_model()  # else the best checkpoint, already an average, is loaded
 
     # Thresholds of the multi-label head, tuned on dev with the best checkpoint (already loaded).
     dev_pred = trainer.predict(dev_ds)
