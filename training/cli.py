@@ -96,8 +96,9 @@ def _predict(argv: list[str]) -> int:
     from training.writers import FORMATS, text_summary
 
     p = argparse.ArgumentParser(prog="wirecoder predict", description="Code reports with a trained model.")
-    p.add_argument("input", help=".jsonl (text, optional id), .csv (--text-column), .txt (one document; --lines: one per line), "
-                   "a folder of .txt files, or - for stdin (JSONL, or text lines with --lines)")
+    p.add_argument("input", help=".jsonl (text, optional id), .csv (--text-column), .parquet (text, optional id), "
+                   ".txt (one document; --lines: one per line), a folder of .txt files, or - for stdin (JSONL, or text "
+                   "lines with --lines)")
     p.add_argument("--model", required=True, help="a directory written by `wirecoder train`")
     p.add_argument("-o", "--output", help="output file (default: stdout)")
     p.add_argument("--format", choices=FORMATS, help="output format (default: from the output's extension, else jsonl)")

@@ -256,10 +256,49 @@ def read_folder(path: str | Path, recursive: bool = False) -> Iterator[InputDoc]
     return docs()
 
 
+def read_parquet(source, name: str, id_column: str = "id", text_column: str = "text",
+                 date_column: str = "date") -> Iterator[InputDoc]:
+    """Rows of a Parquet file (a path or a file object): ``text``, optional ``id`` (else ``row-N``) and
+    ``date``; ``where`` is ``name:row N``. A missing text column is raised now, before any output."""
+    import pyarrow.parquet as pq
+
+    try:
+        pf = pq.ParquetFile(source)
+    except Exception as exc:  # pyarrow raises ArrowInvalid, OSError ... for a file that is not Parquet
+        raise WirecoderError(f"{name}: not a readable Parquet file ({exc})") from exc
+    columns = pf.schema_arrow.names
+    if text_column not in columns:
+        raise WirecoderError(f"{name}: no column {text_column!r} (columns: {', '.join(map(repr, columns))})")
+    wanted = [c for c in (id_column, text_column, date_column) if c in columns]
+
+    def rows() -> Iterator[InputDoc]:
+        n = 0
+        for batch in pf.iter_batches(columns=wanted, batch_size=1024):
+            for row in batch.to_pylist():
+                n += 1
+                doc_id = row.get(id_column)
+                text = row.get(text_column)
+                error = _check(text)
+                date, date_error = _check_date(row.get(date_column))
+                error = error or date_error
+                yield InputDoc(f"row-{n}" if doc_id in (None, "") else str(doc_id), text if error is None else None,
+                               f"{name}:row {n}", error, date)
+
+    return rows()
+
+
+def read_bytes(data: bytes, name: str) -> Iterator[InputDoc]:
+    """A ``.jsonl`` or ``.parquet`` file's records from its bytes (Ray workers read files whole), exactly
+    as :func:`read_inputs` reads the file ``name``."""
+    if name.lower().endswith(".parquet"):
+        return read_parquet(io.BytesIO(data), name)
+    return _jsonl_docs(io.StringIO(data.decode("utf-8-sig", errors="surrogateescape"), newline=""), name)
+
+
 def read_inputs(path: str, *, lines: bool = False, text_column: str = "text", id_column: str | None = None,
                 delimiter: str | None = None, recursive: bool = False, date_column: str | None = None) -> Iterator[InputDoc]:
     """Pick the reader from the input: ``-`` (stdin, JSONL unless --lines), a folder of .txt files,
-    ``.jsonl``, ``.csv``, or any other file as one text document (``lines=True``: one per line).
+    ``.jsonl``, ``.csv``, ``.parquet``, or any other file as one text document (``lines=True``: one per line).
 
     Problems with the input as a whole (a missing column, a folder without texts, plain text where
     JSONL was expected) are raised here, before any output is opened.
@@ -276,4 +315,6 @@ def read_inputs(path: str, *, lines: bool = False, text_column: str = "text", id
         return read_jsonl(p)
     if suffix == ".csv":
         return read_csv(p, text_column, id_column, delimiter, date_column)
+    if suffix == ".parquet":
+        return read_parquet(p, str(path), id_column or "id", text_column, date_column or "date")
     return read_text_lines(p) if lines else iter([_read_whole(p)])
