@@ -194,7 +194,7 @@ def _predict_on_ray(args, document_date) -> int:
                    if used]
     if unsupported:
         raise WirecoderError(f"--ray does not take {', '.join(unsupported)}")
-    if not Path(args.input).is_dir() and not args.input.lower().endswith(INPUT_SUFFIXES):
+    if "://" not in args.input and not Path(args.input).is_dir() and not args.input.lower().endswith(INPUT_SUFFIXES):
         raise WirecoderError(f"--ray reads {' or '.join(INPUT_SUFFIXES)} files (or a folder of them), not {args.input}")
     if not args.output or not args.output.lower().endswith(OUTPUT_SUFFIXES) or args.format not in (None, "jsonl"):
         raise WirecoderError("--ray writes -o X.jsonl or -o X.parquet")
