@@ -176,7 +176,9 @@ def _export(argv: list[str]) -> int:
                                 "`wirecoder predict` and EventCoder.from_pretrained run it on the CPU when present.")
     p.add_argument("--model", required=True, help="a directory written by `wirecoder train`")
     p.add_argument("--format", choices=["onnx"], default="onnx")
-    p.add_argument("--quantize", choices=QUANTIZE, default=None, help="dynamic int8 weights (see the README's speed section)")
+    p.add_argument("--quantize", choices=QUANTIZE, default=None,
+                   help="int8: static int8 (activation scales fixed from corpus sentences, so scores do not depend "
+                   "on the batch); int8-dynamic: ONNX Runtime's dynamic int8 (see the README's speed section)")
     p.add_argument("-o", "--output", default=None, help="the export directory (default: the model directory itself, "
                    "so that CPU prediction from it runs the export)")
     args = p.parse_args(argv)
