@@ -120,3 +120,54 @@ def test_calibrate_scores_the_pytorch_weights_not_an_int8_export_beside_them(int
     assert loaded_backends == ["WirecoderModel"]
     # Without the flag a plain load of the same directory runs the int8 graph on the CPU.
     assert isinstance(EventCoder.from_pretrained(int8_export_beside_weights, device="cpu").model, OnnxModel)
+
+
+def _scores(prediction):
+    return [x.score for x in prediction.sub_event_types], [(s.start, s.end, s.label, s.score) for s in prediction.spans]
+
+
+def test_int8_scores_do_not_depend_on_the_batch(saved_model_dir, tmp_path):
+    out = tmp_path / "int8"
+    assert main(["export", "--model", str(saved_model_dir), "--quantize", "int8", "-o", str(out)]) == 0
+    coder = EventCoder.from_pretrained(out)
+    assert coder.model.int8
+    short = "Police arrested two men in Kaduna."
+    longer = [TEXTS[0] + " " + TEXTS[4], "The army said it killed " + "several fighters near Palmyra and " * 5 + "Idlib."]
+    alone = coder.predict([short], split_into_sentences=False)[0]
+    # One batch: the short sentence padded to the longer ones, whose activations are far larger.
+    batched = coder.predict([longer[0], short, longer[1]], split_into_sentences=False, batch_size=64)[1]
+    (sub_alone, spans_alone), (sub_batched, spans_batched) = _scores(alone), _scores(batched)
+    # Token scores are bit-identical; the sentence head's one-row and many-row matrix products may
+    # round the last float bit differently (so does the fp32 graph), nothing more.
+    assert spans_batched == spans_alone
+    assert len(sub_batched) == len(sub_alone) and all(abs(a - b) < 1e-6 for a, b in zip(sub_alone, sub_batched))
+
+
+def test_calibration_sentences_are_a_fixed_sample_of_the_train_split():
+    from training.quantize import calibration_sentences
+
+    every = calibration_sentences(100, data=MINI_CORPUS)
+    assert len(every) == 12  # the four train reports' sentences, no dev or test one
+    assert "The group has an estimated 7,000 fighters." in every
+    assert "Officials warned of more strikes before winter." not in every  # dev
+    assert not any(s.startswith("The government and the ELN signed") for s in every)  # test
+    assert calibration_sentences(5, data=MINI_CORPUS) == calibration_sentences(5, data=MINI_CORPUS)
+    assert set(calibration_sentences(5, data=MINI_CORPUS)) < set(every)
+
+
+def test_calibration_reader_yields_length_sorted_padded_batches_of_the_given_sizes(saved_model_dir):
+    from model.loading import load_tokenizer
+    from training.quantize import CorpusCalibrationReader
+
+    names = ["input_ids", "attention_mask"]  # the tiny tokenizer's inputs
+    reader = CorpusCalibrationReader(["the army", "the army killed the police", "police", "the police said"],
+                                     load_tokenizer(saved_model_dir), 128, names, batch_sizes=(1, 2))
+    batches = []
+    while (batch := reader.get_next()) is not None:
+        batches.append(batch)
+    # Longest first, batch sizes 1, 2, 1; each batch padded to its longest sentence ([CLS] ... [SEP]).
+    assert [b["attention_mask"].tolist() for b in batches] == [
+        [[1] * 7], [[1] * 5, [1, 1, 1, 1, 0]], [[1] * 3]]
+    assert all(sorted(b) == sorted(names) and all(v.dtype == "int64" for v in b.values()) for b in batches)
+    reader.rewind()
+    assert reader.get_next()["input_ids"].tolist() == batches[0]["input_ids"].tolist()
