@@ -2,7 +2,9 @@
 
 Two short trainings of the real encoder from the same seed: the shipped corpus alone, and the corpus
 plus an imported ACLED-style export (`wirecoder data import --from acled`, one record per note) drawn
-at a weight. Both are scored on the corpus's test split, on the types the export does NOT hold, and on
+at a weight. The second run takes as many more steps as the export's weighted share adds, so both
+see the same number of corpus sentences: the export comes on top of the corpus, not instead of part
+of it (in a short run, fewer corpus sentences alone would lower every other type). Both are scored on the corpus's test split, on the types the export does NOT hold, and on
 the export's held-out notes, on the types it holds. ``scripts/own_data_check.py`` runs it over
 several seeds to measure the noise; ``tests/test_own_data.py`` runs one seed and checks the result
 against that measured noise.
@@ -59,10 +61,15 @@ def train_args(out: Path, seed: int, export_jsonl: Path | None, steps: int = STE
     return args
 
 
-def export_test_records(export_jsonl: Path) -> list[Record]:
+def export_splits(export_jsonl: Path) -> dict[str, list[Record]]:
     records = read_records([export_jsonl])
     assign_missing_splits(records, DEV_FRACTION, TEST_FRACTION)
-    return by_split(records)["test"]
+    return by_split(records)
+
+
+def mixed_steps(steps: int, n_corpus_train: int, n_export_train: int) -> int:
+    """Steps that give the corpus + export run the corpus-only run's corpus sentences."""
+    return round(steps * (n_corpus_train + EXPORT_WEIGHT * n_export_train) / n_corpus_train)
 
 
 def micro_f1(gold: Sequence[Sequence[str]], pred: Sequence[Sequence[str]], types: Sequence[str]) -> float:
@@ -104,14 +111,18 @@ def run_check(work: Path, export_csvs: Sequence[Path], seeds: Sequence[int], ste
     if main(["data", "import", "--from", "acled", str(export_csv), "-o", str(export_jsonl)]) != 0:
         raise RuntimeError("the export did not import")
     export_types = sorted({t for r in read_records([export_jsonl]) for t in r.sub_event_types})
-    held_out = export_test_records(export_jsonl)
-    out: dict = {"steps": steps, "export_weight": EXPORT_WEIGHT, "export_types": export_types, "seeds": {}}
+    export = export_splits(export_jsonl)
+    held_out = export["test"]
+    n_corpus = len(by_split(read_records([CORPUS_DIR]))["train"])
+    arm_steps = {"corpus": steps, "corpus+export": mixed_steps(steps, n_corpus, len(export["train"]))}
+    out: dict = {"steps": arm_steps, "export_weight": EXPORT_WEIGHT, "export_types": export_types,
+                 "export_notes": {k: len(v) for k, v in export.items()}, "seeds": {}}
     for seed in seeds:
-        for arm, export in (("corpus", None), ("corpus+export", export_jsonl)):
-            model_dir = work / f"{arm}-seed{seed}"
+        for arm, data in (("corpus", None), ("corpus+export", export_jsonl)):
+            model_dir = work / f"{arm.replace('+', '-plus-')}-seed{seed}"
             if (model_dir / "metrics.json").is_file():  # trained by an earlier, interrupted run
                 logger.info("reusing %s", model_dir)
-            elif main(train_args(model_dir, seed, export, steps)) != 0:
+            elif main(train_args(model_dir, seed, data, arm_steps[arm])) != 0:
                 raise RuntimeError(f"training {arm} (seed {seed}) failed")
             out["seeds"].setdefault(str(seed), {})[arm] = score_model(model_dir, export_types, held_out)
             logger.info("seed %d %s: %s", seed, arm, json.dumps(out["seeds"][str(seed)][arm]))
