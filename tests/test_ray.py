@@ -58,7 +58,7 @@ def _lines(path):
 @needs_ray
 @pytest.mark.timeout(900)
 def test_two_ray_workers_equal_single_process_predict_jsonl(local_ray, saved_model_dir, tmp_path, monkeypatch, recwarn):
-    from model.ray_predict import predict_files
+    from training.ray_files import predict_files
 
     monkeypatch.chdir(tmp_path)  # a relative input path: bad records name the file as given
     _jsonl(tmp_path / "in.jsonl", RECORDS)

@@ -187,9 +187,10 @@ def _export(argv: list[str]) -> int:
 
 
 def _predict_on_ray(args, document_date) -> int:
-    """``predict --ray``: model/ray_predict.py on a local Ray instance or the cluster at --ray-address."""
+    """``predict --ray``: training/ray_files.py on a local Ray instance or the cluster at --ray-address."""
     from model.errors import WirecoderError
-    from model.ray_predict import INPUT_SUFFIXES, OUTPUT_SUFFIXES, predict_files, require_ray
+    from model.ray_predict import require_ray
+    from training.ray_files import INPUT_SUFFIXES, OUTPUT_SUFFIXES, predict_files
 
     unsupported = [flag for flag, used in (("--resume", args.resume), ("--shard", args.shard), ("--strict", args.strict),
                                            ("--summary", args.summary), ("--lines", args.lines), ("--recursive", args.recursive))
