@@ -9,7 +9,7 @@ def test_benchmark_reports_both_paths_on_the_same_texts(tiny_encoder_dir):
     r = run_benchmark(None, str(tiny_encoder_dir), n_texts=12, batch_size=8, unit="sentences")
     assert r["texts"] == 12 and r["tokens"] > 12
     for key in ("predict_texts_per_s", "naive_texts_per_s", "int8_texts_per_s", "onnx_texts_per_s",
-                "onnx_int8_texts_per_s", "matmul_peak_gflops"):
+                "onnx_int8_texts_per_s", "onnx_int8_dynamic_texts_per_s", "matmul_peak_gflops"):
         assert r[key] > 0
     assert r["speedup"] == pytest.approx(r["predict_texts_per_s"] / r["naive_texts_per_s"])
     assert r["onnx_int8_speedup"] == pytest.approx(r["onnx_int8_texts_per_s"] / r["naive_texts_per_s"])

@@ -136,8 +136,9 @@ def run_benchmark(model_dir: str | None, base_model: str, n_texts: int | None = 
 
 
 def _onnx_seconds(coder: EventCoder, model_dir: str | None, texts: list[str], batch_size: int) -> dict[str, float]:
-    """Seconds ``predict`` takes on ``texts`` with the model's ONNX export, fp32 and int8 (written to a
-    temporary directory, from ``model_dir`` or from ``coder``'s untrained model)."""
+    """Seconds ``predict`` takes on ``texts`` with the model's ONNX export, fp32, static int8 (the
+    default) and dynamic int8 (written to a temporary directory, from ``model_dir`` or from ``coder``'s
+    untrained model)."""
     from model.onnx_runtime import load_onnx_dir
     from training.export import export_onnx
 
@@ -147,9 +148,9 @@ def _onnx_seconds(coder: EventCoder, model_dir: str | None, texts: list[str], ba
             model_dir = Path(tmp) / "model"
             coder.model.save_pretrained(str(model_dir))
             coder.tokenizer.save_pretrained(str(model_dir))
-        for name, quantize in (("onnx", None), ("onnx_int8", "int8")):
-            export_onnx(model_dir, Path(tmp) / "export", quantize)
-            onnx_coder = EventCoder(*load_onnx_dir(Path(tmp) / "export", int8=quantize is not None))
+        for name, quantize in (("onnx", None), ("onnx_int8", "int8"), ("onnx_int8_dynamic", "int8-dynamic")):
+            export_onnx(model_dir, Path(tmp) / name, quantize)
+            onnx_coder = EventCoder(*load_onnx_dir(Path(tmp) / name, int8=quantize is not None))
             onnx_coder.predict(texts[:8], batch_size=batch_size)
             seconds[name] = _timed(lambda: onnx_coder.predict(texts, batch_size=batch_size))
     return seconds
@@ -164,6 +165,8 @@ def format_benchmark(r: dict) -> str:
             f"speed-up             {r['speedup']:8.1f}x",
             f"predict, ONNX fp32   {r['onnx_texts_per_s']:8.1f} texts/s  ({r['onnx_speedup']:.1f}x the naive way)",
             f"predict, ONNX int8   {r['onnx_int8_texts_per_s']:8.1f} texts/s  ({r['onnx_int8_speedup']:.1f}x the naive way)",
+            f"  int8, dynamic      {r['onnx_int8_dynamic_texts_per_s']:8.1f} texts/s  "
+            f"({r['onnx_int8_dynamic_speedup']:.1f}x the naive way)",
             f"predict, torch int8  {r['int8_texts_per_s']:8.1f} texts/s  ({r['int8_speedup']:.1f}x the naive way)",
             f"fp32 matmul peak     {r['matmul_peak_gflops']:8.1f} GFLOP/s; predict reaches {r['predict_gflops']:.1f} GFLOP/s "
             f"= {r['fraction_of_peak']:.0%} of peak",
