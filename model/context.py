@@ -15,9 +15,7 @@ import torch
 
 def previous_sentences(sentences: Sequence[str], k: int) -> list[str | None]:
     """For each sentence of one report, the k sentences before it joined by a space (None: the first)."""
-    if k <= 0:
-        return [None] * len(sentences)
-    return [" ".join(sentences[max(0, i - k) : i]) or None for i in range(len(sentences))]
+    return contexts_by_document([""] * len(sentences), sentences, k)
 
 
 def contexts_by_document(doc_ids: Sequence[str], sentences: Sequence[str], k: int) -> list[str | None]:
