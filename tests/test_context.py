@@ -144,3 +144,12 @@ def test_real_text_sentences_are_grouped_into_reports_by_a_field(tmp_path, conte
     assert record_contexts(context_coder, records) == [None, None, REPORT[0]]
     with pytest.raises(WirecoderError, match="3 record"):
         _group_into_reports(records, [str(f)], "document")
+
+
+def test_a_context_model_is_not_exported_to_a_graph_that_would_ignore_its_mask(tmp_path, context_coder, capsys):
+    context_coder.model.save_pretrained(str(tmp_path / "m"))
+    context_coder.tokenizer.save_pretrained(str(tmp_path / "m"))
+    rc = main(["export", "--model", str(tmp_path / "m")])
+    assert rc != 0
+    assert "cannot be exported yet" in capsys.readouterr().err
+    assert not list((tmp_path / "m").glob("*.onnx"))

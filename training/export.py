@@ -122,6 +122,10 @@ def export_onnx(model_dir: str | Path, out_dir: str | Path | None = None, quanti
     if out_dir.exists() and not out_dir.is_dir():
         raise WirecoderError(f"cannot write the export to {out_dir}: it is a file")
     model, tokenizer = load_model_dir(model_dir)
+    if getattr(model.config, "context_sentences", 0):
+        # The graph would take no sentence_mask and pool the context with the sentence: wrong scores.
+        raise WirecoderError(f"{model_dir}: a model that reads context (context_sentences="
+                             f"{model.config.context_sentences}) cannot be exported yet; predict with PyTorch")
     model.eval()
     try:
         # Eager attention exports as the MatMul/Softmax pattern the optimizer fuses into one kernel.
