@@ -44,6 +44,8 @@ def test_two_ranks_train_and_only_rank_0_writes(ddp_run, trained_dir):
     assert sorted(rank_logs) == ["0", "1"]
     for log in rank_logs.values():  # both ranks trained (each read the corpus and ran the Trainer)
         assert "sentences: train" in log
+        # One process group of two: gradients are averaged, not two models trained side by side.
+        assert "training on 2 process(es), distributed" in log
     assert "written to" in rank_logs["0"] and "written to" not in rank_logs["1"]
     # The same files as a single-process run, and no leftovers of a second writer.
     assert sorted(p.name for p in out.iterdir()) == sorted(p.name for p in trained_dir.iterdir())

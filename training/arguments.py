@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import shlex
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -133,6 +134,10 @@ class WirecoderTrainingArguments(TrainingArguments):
     command: str | None = field(default=None, init=False)
 
     def __post_init__(self, *args, **kwargs):
+        # Under torchrun on a machine without CUDA, accelerate only builds a gloo process group when
+        # told to use the CPU; otherwise every rank silently trains its own model on all the data.
+        if not torch.cuda.is_available() and int(os.environ.get("WORLD_SIZE", "1")) > 1:
+            self.use_cpu = True
         mode = self.mixed_precision
         if mode not in ("auto", "no", "fp16", "bf16"):
             raise WirecoderError(f"--mixed_precision must be auto, no, fp16 or bf16, not {mode!r}")

@@ -257,6 +257,8 @@ def run_training(model_args: ModelArguments, data_args: DataArguments, args: Wir
         preprocess_logits_for_metrics=_argmax_tags,
         optimizers=(make_optimizer(model, args), None),
     )
+    # Said out loud: a launcher that does not reach the Trainer's process group trains N separate models.
+    logger.info("training on %d process(es), %s", args.world_size, args.parallel_mode.value)
     trainer.train(resume_from_checkpoint=args.resume_from_checkpoint)
     if weight_average is not None and not args.load_best_model_at_end:
         weight_average.copy_to_model()  # else the best checkpoint, already an average, is loaded
