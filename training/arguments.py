@@ -122,6 +122,11 @@ class WirecoderTrainingArguments(TrainingArguments):
         metadata={"help": "keep an exponential moving average of the weights with this decay (e.g. 0.995) and "
                   "evaluate, checkpoint and save the average (0: off)"},
     )
+    rdrop_alpha: float = field(
+        default=0.0,
+        metadata={"help": "R-Drop: run each batch twice under dropout and add this weight times the symmetric KL "
+                  "between the two predictions (0: off; training takes about twice as long)"},
+    )
     keep_checkpoints: bool = field(
         default=False, metadata={"help": "keep checkpoint-* folders after a successful run (they let --resume_from_checkpoint continue)"}
     )
@@ -138,6 +143,8 @@ class WirecoderTrainingArguments(TrainingArguments):
         # told to use the CPU; otherwise every rank silently trains its own model on all the data.
         if not torch.cuda.is_available() and int(os.environ.get("WORLD_SIZE", "1")) > 1:
             self.use_cpu = True
+        if self.rdrop_alpha < 0:
+            raise WirecoderError(f"--rdrop_alpha must be 0 (off) or positive, not {self.rdrop_alpha}")
         mode = self.mixed_precision
         if mode not in ("auto", "no", "fp16", "bf16"):
             raise WirecoderError(f"--mixed_precision must be auto, no, fp16 or bf16, not {mode!r}")

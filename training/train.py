@@ -144,8 +144,9 @@ def make_optimizer(model: WirecoderModel, args: WirecoderTrainingArguments) -> t
 
 
 class WirecoderTrainer(Trainer):
-    """The Trainer, drawing training sentences by their source's weight when sources differ, and
-    evaluating and checkpointing a moving average of the weights when given one (training/ema.py)."""
+    """The Trainer, drawing training sentences by their source's weight when sources differ,
+    evaluating and checkpointing a moving average of the weights when given one (training/ema.py),
+    and adding R-Drop's consistency term when asked (training/rdrop.py)."""
 
     def __init__(self, *args, sample_weights=None, weight_average=None, **kwargs):
         super().__init__(*args, **kwargs)
@@ -168,6 +169,14 @@ class WirecoderTrainer(Trainer):
             return super()._save_checkpoint(model, trial)
         with self.weight_average.swapped_in():
             return super()._save_checkpoint(model, trial)
+
+    def compute_loss(self, model, inputs, return_outputs=False, num_items_in_batch=None):
+        if self.args.rdrop_alpha > 0 and model.training:
+            from training.rdrop import rdrop_loss
+
+            loss, outputs = rdrop_loss(model, inputs, self.args.rdrop_alpha)
+            return (loss, outputs) if return_outputs else loss
+        return super().compute_loss(model, inputs, return_outputs, num_items_in_batch)
 
     def _get_train_sampler(self, train_dataset=None):
         if self.sample_weights is not None:
