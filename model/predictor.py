@@ -165,15 +165,9 @@ class EventCoder:
                 else:
                     unit_context.extend([contexts[ti] if contexts is not None else None] * len(bounds))
 
-        unit_out: dict[int, tuple[np.ndarray, list]] = {}
-        order = sorted(range(len(units)), key=lambda u: units[u][2] - units[u][1], reverse=True)
-        batches = [order[i : i + batch_size] for i in range(0, len(order), batch_size)]
-        work = [([texts[units[u][0]][units[u][1] : units[u][2]] for u in batch],
-                 [unit_context[u] for u in batch] if self.context_sentences else None) for batch in batches]
-        with tqdm(total=len(batches), desc="predict", unit="batch", disable=not show_progress) as progress:
-            for batch, results in zip(batches, self._run_batches(work, batch_size, progress)):
-                for u, result in zip(batch, results):
-                    unit_out[u] = result
+        unit_texts = [texts[ti][start:end] for ti, start, end in units]
+        unit_out = self._score_units(unit_texts, unit_context if self.context_sentences else None, batch_size,
+                                     show_progress)
 
         results = [Prediction(id=ids[i], text=t) for i, t in enumerate(texts)]
         for u, (ti, start, end) in enumerate(units):
@@ -194,15 +188,28 @@ class EventCoder:
         check_batch_size(batch_size)
         if contexts is not None and len(contexts) != len(sentences):
             raise WirecoderError(f"{len(contexts)} contexts for {len(sentences)} sentences: give one (or None) per sentence")
+        if self.context_sentences:
+            contexts = list(contexts) if contexts is not None else [None] * len(sentences)
+        else:
+            contexts = None
         out = np.zeros((len(sentences), len(SUB_EVENT_TYPES)), dtype=np.float32)
-        order = sorted(range(len(sentences)), key=lambda i: len(sentences[i]), reverse=True)
-        for lo in range(0, len(order), batch_size):
-            batch = order[lo : lo + batch_size]
-            batch_context = None
-            if self.context_sentences:
-                batch_context = [contexts[i] if contexts is not None else None for i in batch]
-            for i, (probs, _) in zip(batch, self._run_batch([sentences[i] for i in batch], batch_size, batch_context)):
-                out[i] = probs
+        for i, (probs, _) in enumerate(self._score_units(list(sentences), contexts, batch_size)):
+            out[i] = probs
+        return out
+
+    def _score_units(self, unit_texts: list[str], contexts: list[str | None] | None, batch_size: int,
+                     show_progress: bool = False) -> list[tuple[np.ndarray, list]]:
+        """Each sentence's (scores, spans), in input order. Sentences run longest first in batches of
+        ``batch_size``, so a batch pads little."""
+        order = sorted(range(len(unit_texts)), key=lambda u: len(unit_texts[u]), reverse=True)
+        batches = [order[i : i + batch_size] for i in range(0, len(order), batch_size)]
+        work = [([unit_texts[u] for u in batch], [contexts[u] for u in batch] if contexts is not None else None)
+                for batch in batches]
+        out: list = [None] * len(unit_texts)
+        with tqdm(total=len(batches), desc="predict", unit="batch", disable=not show_progress) as progress:
+            for batch, results in zip(batches, self._run_batches(work, batch_size, progress)):
+                for u, result in zip(batch, results):
+                    out[u] = result
         return out
 
     def _forward(self, inputs: dict[str, torch.Tensor]) -> tuple[torch.Tensor, torch.Tensor]:
