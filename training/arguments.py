@@ -125,7 +125,7 @@ class WirecoderTrainingArguments(TrainingArguments):
     rdrop_alpha: float = field(
         default=0.0,
         metadata={"help": "R-Drop: run each batch twice under dropout and add this weight times the symmetric KL "
-                  "between the two predictions (0: off; training takes about twice as long)"},
+                  "between the two predictions (0: off; on, each step does twice the work)"},
     )
     keep_checkpoints: bool = field(
         default=False, metadata={"help": "keep checkpoint-* folders after a successful run (they let --resume_from_checkpoint continue)"}
