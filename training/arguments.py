@@ -140,7 +140,7 @@ class WirecoderTrainingArguments(TrainingArguments):
 
     def __post_init__(self, *args, **kwargs):
         # Under torchrun on a machine without CUDA, accelerate only builds a gloo process group when
-        # told to use the CPU; otherwise every rank silently trains its own model on all the data.
+        # told to use the CPU; otherwise every rank silently trains a model of its own.
         if not torch.cuda.is_available() and int(os.environ.get("WORLD_SIZE", "1")) > 1:
             self.use_cpu = True
         if self.rdrop_alpha < 0:
