@@ -5,7 +5,10 @@ from __future__ import annotations
 import json
 import os
 import tempfile
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
+from typing import BinaryIO
 
 from model.errors import OutputError
 
@@ -32,8 +35,10 @@ def _fsync_dir(folder: Path) -> None:
         os.close(fd)
 
 
-def atomic_write_bytes(path: str | Path, data: bytes) -> None:
-    """Write to a temporary file beside ``path``, fsync it, then rename it over ``path``."""
+@contextmanager
+def atomic_open(path: str | Path) -> Iterator[BinaryIO]:
+    """A binary file to stream into, written beside ``path`` and renamed over it (after an fsync) only
+    once the block ends without error; otherwise removed, and the block's error raised as it is."""
     path = Path(path)
     if path.is_dir():
         raise OutputError(f"cannot write {path}: it is a directory")
@@ -42,22 +47,33 @@ def atomic_write_bytes(path: str | Path, data: bytes) -> None:
         fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
     except OSError as exc:
         raise OutputError(f"cannot write {path}: {describe_os_error(exc)}") from exc
+    fh = os.fdopen(fd, "wb")
     try:
-        # mkstemp makes the file private (0600); give it the mode any other new file would get.
-        umask = os.umask(0)
-        os.umask(umask)
-        os.fchmod(fd, 0o666 & ~umask)
-        with os.fdopen(fd, "wb") as fh:
-            fh.write(data)
+        yield fh
+        try:
+            # mkstemp makes the file private (0600); give it the mode any other new file would get.
+            umask = os.umask(0)
+            os.umask(umask)
+            os.fchmod(fh.fileno(), 0o666 & ~umask)
             fh.flush()
             os.fsync(fh.fileno())
-        os.replace(tmp, path)
-    except BaseException as exc:
-        Path(tmp).unlink(missing_ok=True)
-        if isinstance(exc, OSError):
+            fh.close()
+            os.replace(tmp, path)
+        except OSError as exc:
             raise OutputError(f"cannot write {path}: {describe_os_error(exc)}") from exc
-        raise
+    finally:
+        fh.close()
+        Path(tmp).unlink(missing_ok=True)
     _fsync_dir(path.parent)
+
+
+def atomic_write_bytes(path: str | Path, data: bytes) -> None:
+    """Write to a temporary file beside ``path``, fsync it, then rename it over ``path``."""
+    with atomic_open(path) as fh:
+        try:
+            fh.write(data)
+        except OSError as exc:
+            raise OutputError(f"cannot write {path}: {describe_os_error(exc)}") from exc
 
 
 def atomic_write_text(path: str | Path, text: str) -> None:

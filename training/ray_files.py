@@ -11,13 +11,11 @@ from __future__ import annotations
 
 import json
 import logging
-import os
-import tempfile
 from dataclasses import dataclass
 from pathlib import Path
 
-from model.errors import OutputError, WirecoderError
-from model.files import describe_os_error
+from model.errors import WirecoderError
+from model.files import atomic_open
 from model.ray_predict import predict_dataset, require_ray
 from training.readers import read_bytes  # the CLI's one JSONL and Parquet parser
 
@@ -87,7 +85,7 @@ def predict_files(inputs: str | Path | list, output: str | Path, model_dir: str 
     docs = files.flat_map(_file_records, fn_kwargs={"names": names})
     coded = predict_dataset(docs, model_dir, workers, batch_size, docs_per_task, backend, device, quantize, document_date)
     stats = RayRunStats()
-    with _AtomicOutput(output) as fh:
+    with atomic_open(output) as fh:
         if output.suffix.lower() == ".jsonl":
             for row in coded.iter_rows():
                 fh.write((_record(row) + "\n").encode("utf-8"))
@@ -113,43 +111,3 @@ def _write_parquet(coded, fh) -> RayRunStats:
             stats.written += len(rows)
             stats.errors += sum(bool(r["error"]) for r in rows)
     return stats
-
-
-class _AtomicOutput:
-    """A binary file written beside ``path`` and renamed over it once complete, so that a failed run
-    leaves no half-written output (``model.files`` writes whole strings; this streams)."""
-
-    def __init__(self, path: Path):
-        self.path = path
-        if path.is_dir():
-            raise OutputError(f"cannot write {path}: it is a directory")
-
-    def __enter__(self):
-        try:
-            self.path.parent.mkdir(parents=True, exist_ok=True)
-            fd, self.tmp = tempfile.mkstemp(dir=self.path.parent, prefix=f".{self.path.name}.", suffix=".tmp")
-        except OSError as exc:
-            raise OutputError(f"cannot write {self.path}: {describe_os_error(exc)}") from exc
-        self.fh = os.fdopen(fd, "wb")
-        return self.fh
-
-    def __exit__(self, exc_type, exc, tb):
-        try:
-            if exc_type is None:
-                self.fh.flush()
-                os.fsync(self.fh.fileno())
-            self.fh.close()
-            if exc_type is None:
-                os.chmod(self.tmp, 0o666 & ~_umask())
-                os.replace(self.tmp, self.path)
-        except OSError as err:
-            raise OutputError(f"cannot write {self.path}: {describe_os_error(err)}") from err
-        finally:
-            Path(self.tmp).unlink(missing_ok=True)
-        return False
-
-
-def _umask() -> int:
-    mask = os.umask(0)
-    os.umask(mask)
-    return mask
