@@ -290,9 +290,8 @@ def run_training(model_args: ModelArguments, data_args: DataArguments, args: Wir
 
     out = Path(args.output_dir)
     trainer.save_model(str(out))  # save_pretrained: safetensors + config.json with both label maps
-    # Under torchrun / accelerate launch every rank gets here; only the first writes the output, once
-    # every rank is here: a slower rank may still be writing its RNG state into the last checkpoint,
-    # which would bring the folder back after the first deleted it.
+    # Under torchrun / accelerate launch every rank gets here; only the first writes the output, and
+    # only once every rank is done with the checkpoints it is about to delete.
     trainer.accelerator.wait_for_everyone()
     writes = trainer.is_world_process_zero()
     if writes:
