@@ -38,13 +38,20 @@ def _fsync_dir(folder: Path) -> None:
 @contextmanager
 def atomic_open(path: str | Path) -> Iterator[BinaryIO]:
     """A binary file to stream into, written beside ``path`` and renamed over it (after an fsync) only
-    once the block ends without error; otherwise removed, and the block's error raised as it is."""
+    once the block ends without error; otherwise removed, and the block's error raised as it is.
+    A symbolic link is written through (its target replaced, the link kept); a device or pipe
+    (``/dev/stdout``, ``/dev/full``), which cannot be replaced, is written to directly."""
     path = Path(path)
     if path.is_dir():
         raise OutputError(f"cannot write {path}: it is a directory")
+    if path.exists() and not path.is_file():  # exists/is_file follow links: /dev/stdout is one
+        with _open_special(path) as fh:
+            yield fh
+        return
+    target = path.resolve() if path.is_symlink() else path
     try:
-        path.parent.mkdir(parents=True, exist_ok=True)
-        fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
+        target.parent.mkdir(parents=True, exist_ok=True)
+        fd, tmp = tempfile.mkstemp(dir=target.parent, prefix=f".{target.name}.", suffix=".tmp")
     except OSError as exc:
         raise OutputError(f"cannot write {path}: {describe_os_error(exc)}") from exc
     fh = os.fdopen(fd, "wb")
@@ -58,13 +65,32 @@ def atomic_open(path: str | Path) -> Iterator[BinaryIO]:
             fh.flush()
             os.fsync(fh.fileno())
             fh.close()
-            os.replace(tmp, path)
+            os.replace(tmp, target)
         except OSError as exc:
             raise OutputError(f"cannot write {path}: {describe_os_error(exc)}") from exc
     finally:
         fh.close()
         Path(tmp).unlink(missing_ok=True)
-    _fsync_dir(path.parent)
+    _fsync_dir(target.parent)
+
+
+@contextmanager
+def _open_special(path: Path) -> Iterator[BinaryIO]:
+    try:
+        fh = open(path, "wb")
+    except OSError as exc:
+        raise OutputError(f"cannot write {path}: {describe_os_error(exc)}") from exc
+    try:
+        yield fh
+        try:
+            fh.close()
+        except OSError as exc:
+            raise OutputError(f"cannot write {path}: {describe_os_error(exc)}") from exc
+    finally:
+        try:
+            fh.close()
+        except OSError:
+            pass  # already reported above, or the block's own error is on its way
 
 
 def atomic_write_bytes(path: str | Path, data: bytes) -> None:

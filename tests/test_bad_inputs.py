@@ -168,3 +168,43 @@ def test_atomic_writes_get_the_usual_file_mode(tmp_path):
     finally:
         os.umask(umask)
     assert (tmp_path / "out.json").stat().st_mode & 0o777 == 0o644
+
+
+def _one_record(tmp_path):
+    src = tmp_path / "in.jsonl"
+    src.write_text(json.dumps({"id": "r1", "doc_id": "d", "text": "Gunmen killed two farmers near Gao.",
+                               "sub_event_types": ["Attack"], "spans": []}) + "\n")
+    return src
+
+
+def test_an_atomic_output_through_a_link_keeps_the_link(tmp_path):
+    src = _one_record(tmp_path)
+    target = tmp_path / "real" / "out.jsonl"
+    target.parent.mkdir()
+    target.write_text("old\n")
+    link = tmp_path / "latest.jsonl"
+    link.symlink_to(target)
+    assert main(["data", "import", "--from", "jsonl", str(src), "-o", str(link)]) == 0
+    assert link.is_symlink() and link.resolve() == target.resolve()
+    assert json.loads(target.read_text().splitlines()[0])["id"] == "r1"
+
+
+def test_an_atomic_output_to_a_device_writes_to_it_and_leaves_it_a_device(tmp_path, capsys):
+    import os
+    import stat
+    import threading
+
+    src = _one_record(tmp_path)
+    if os.path.exists("/dev/full"):
+        line = one_line_error(["data", "import", "--from", "jsonl", str(src), "-o", "/dev/full"], capsys)
+        assert "/dev/full" in line and "No space left" in line
+        assert stat.S_ISCHR(os.stat("/dev/full").st_mode)  # not replaced by a regular file
+    pipe = tmp_path / "pipe"
+    os.mkfifo(pipe)
+    got = []
+    reader = threading.Thread(target=lambda: got.append(pipe.read_bytes()))
+    reader.start()
+    assert main(["data", "import", "--from", "jsonl", str(src), "-o", str(pipe)]) == 0
+    reader.join(timeout=30)
+    assert json.loads(got[0].decode().splitlines()[0])["id"] == "r1"
+    assert stat.S_ISFIFO(os.stat(pipe).st_mode)
