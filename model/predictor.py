@@ -14,6 +14,7 @@ import numpy as np
 import torch
 from tqdm.auto import tqdm
 
+from model.batching import check_batch_limit, default_batch_tokens, token_batches
 from model.context import first_segment_word_ids, pair_inputs, previous_sentences, sentence_mask, trim_context
 from model.dates import document_dates
 from model.events import build_events
@@ -27,8 +28,8 @@ from model.taxonomy import EVENT_ONLY_SPAN_LABELS, EVENT_TYPES, SUB_EVENT_TYPES,
 
 
 def check_batch_size(batch_size) -> None:
-    if not isinstance(batch_size, int) or isinstance(batch_size, bool) or batch_size < 1:
-        raise WirecoderError(f"batch_size must be a positive integer, not {batch_size!r}")
+    if batch_size is not None and (not isinstance(batch_size, int) or isinstance(batch_size, bool) or batch_size < 1):
+        raise WirecoderError(f"batch_size must be a positive integer (or None), not {batch_size!r}")
 
 
 class EventCoder:
@@ -41,10 +42,12 @@ class EventCoder:
     PRECISIONS = ("auto", "fp32", "bf16")
 
     def __init__(self, model: WirecoderModel, tokenizer, device: torch.device | str | None = None, stride: int = 32,
-                 precision: str = "auto", prefetch: bool | None = None):
+                 precision: str = "auto", prefetch: bool | None = None, batch_tokens: int | None = None):
         """``precision``: ``"auto"`` runs PyTorch in bfloat16 autocast on a CUDA GPU that supports it
         and in fp32 elsewhere; ``"fp32"`` always fp32; ``"bf16"`` bfloat16 autocast on any device.
-        ``prefetch`` (default: on CUDA) tokenises the next batch on a background thread."""
+        ``prefetch`` (default: on CUDA) tokenises the next batch on a background thread.
+        ``batch_tokens``: padded tokens per forward pass (model/batching.py; default 2,048 on the CPU,
+        32,768 on CUDA)."""
         if not getattr(tokenizer, "is_fast", False):
             raise ModelLoadError("wirecoder needs a fast tokenizer (character offsets)")
         if precision not in self.PRECISIONS:
@@ -64,6 +67,8 @@ class EventCoder:
             raise WirecoderError("bf16 applies to the PyTorch model; an ONNX export runs in its own precision")
         self.precision = precision
         self.prefetch = on_gpu if prefetch is None else bool(prefetch)
+        check_batch_limit("batch_tokens", batch_tokens)
+        self.batch_tokens = batch_tokens or default_batch_tokens(self.device.type)
         self.tokenizer = tokenizer
         self.config = model.config
         self.max_length = min(int(self.config.max_length), int(getattr(tokenizer, "model_max_length", 512) or 512), 512)
@@ -78,14 +83,15 @@ class EventCoder:
 
     @classmethod
     def from_pretrained(cls, path: str | Path, device: torch.device | str | None = None, quantize: bool = False,
-                        backend: str = "auto", precision: str = "auto") -> EventCoder:
+                        backend: str = "auto", precision: str = "auto", batch_tokens: int | None = None) -> EventCoder:
         """Load a directory written by ``wirecoder train`` (or ``wirecoder export``).
 
         ``backend``: ``"auto"`` runs the directory's ONNX export (``wirecoder export``; its int8 graph
         when there is one) with ONNX Runtime when prediction runs on the CPU, else PyTorch;
         ``"onnx"`` requires the export; ``"torch"`` ignores it.
         ``quantize=True`` runs the PyTorch encoder's linear layers in int8 (CPU only): faster, at a
-        measured accuracy cost (see the README's speed section). ``precision`` as in the constructor.
+        measured accuracy cost (see the README's speed section). ``precision`` and ``batch_tokens`` as in
+        the constructor.
         """
         from model.onnx_runtime import load_onnx_dir, onnx_file, onnxruntime_available
 
@@ -101,9 +107,10 @@ class EventCoder:
                 raise WirecoderError("quantize applies to the PyTorch model; an int8 ONNX export comes from "
                                      "`wirecoder export --quantize int8`")
             model, tokenizer = load_onnx_dir(path)
-            return cls(model, tokenizer, device=device, precision="fp32" if precision == "auto" else precision)
+            return cls(model, tokenizer, device=device, precision="fp32" if precision == "auto" else precision,
+                       batch_tokens=batch_tokens)
         model, tokenizer = load_model_dir(path)
-        coder = cls(model, tokenizer, device=device, precision=precision)
+        coder = cls(model, tokenizer, device=device, precision=precision, batch_tokens=batch_tokens)
         if quantize:
             coder.quantize()
         return coder
@@ -124,15 +131,18 @@ class EventCoder:
     def predict(
         self,
         texts: Sequence[str],
-        batch_size: int = 64,
+        batch_size: int | None = None,
         ids: Sequence[str] | None = None,
         split_into_sentences: bool = True,
         show_progress: bool = False,
         document_date=None,
         contexts: Sequence[str | None] | None = None,
+        batch_tokens: int | None = None,
     ) -> list[Prediction]:
         """One :class:`Prediction` per input text, in input order.
 
+        Sentences go through the encoder longest first, in batches of at most ``batch_tokens`` padded
+        tokens (default: the coder's) and, when given, at most ``batch_size`` sentences.
         ``split_into_sentences=False`` treats each text as one sentence (for pre-split data).
         ``document_date``: the date the reports were written, which relative event dates ("on
         Tuesday") count from: one ISO ``YYYY-MM-DD`` string or ``datetime.date`` for every text, or a
@@ -145,6 +155,7 @@ class EventCoder:
         if isinstance(texts, str):
             raise TypeError("predict takes a list of texts; wrap a single text in a list")
         check_batch_size(batch_size)
+        check_batch_limit("batch_tokens", batch_tokens)
         for i, t in enumerate(texts):
             if not isinstance(t, str):
                 raise TypeError(f"text {i} is {type(t).__name__}, not str")
@@ -167,7 +178,7 @@ class EventCoder:
 
         unit_texts = [texts[ti][start:end] for ti, start, end in units]
         unit_out = self._score_units(unit_texts, unit_context if self.context_sentences else None, batch_size,
-                                     show_progress)
+                                     batch_tokens, show_progress)
 
         results = [Prediction(id=ids[i], text=t) for i, t in enumerate(texts)]
         for u, (ti, start, end) in enumerate(units):
@@ -180,12 +191,13 @@ class EventCoder:
             r.events = build_events(r.text, r.sentences, r.spans, d, r.id)
         return results
 
-    def sentence_scores(self, sentences: Sequence[str], batch_size: int = 64,
-                        contexts: Sequence[str | None] | None = None) -> np.ndarray:
+    def sentence_scores(self, sentences: Sequence[str], batch_size: int | None = None,
+                        contexts: Sequence[str | None] | None = None, batch_tokens: int | None = None) -> np.ndarray:
         """Every sub-event type's score (after temperature, before thresholds) for pre-split
         sentences: an array of shape (len(sentences), 25) in input order, columns as SUB_EVENT_TYPES.
-        ``contexts`` as in :meth:`predict`."""
+        ``contexts``, ``batch_size`` and ``batch_tokens`` as in :meth:`predict`."""
         check_batch_size(batch_size)
+        check_batch_limit("batch_tokens", batch_tokens)
         if contexts is not None and len(contexts) != len(sentences):
             raise WirecoderError(f"{len(contexts)} contexts for {len(sentences)} sentences: give one (or None) per sentence")
         if self.context_sentences:
@@ -193,24 +205,34 @@ class EventCoder:
         else:
             contexts = None
         out = np.zeros((len(sentences), len(SUB_EVENT_TYPES)), dtype=np.float32)
-        for i, (probs, _) in enumerate(self._score_units(list(sentences), contexts, batch_size)):
+        for i, (probs, _) in enumerate(self._score_units(list(sentences), contexts, batch_size, batch_tokens)):
             out[i] = probs
         return out
 
-    def _score_units(self, unit_texts: list[str], contexts: list[str | None] | None, batch_size: int,
-                     show_progress: bool = False) -> list[tuple[np.ndarray, list]]:
-        """Each sentence's (scores, spans), in input order. Sentences run longest first in batches of
-        ``batch_size``, so a batch pads little."""
-        order = sorted(range(len(unit_texts)), key=lambda u: len(unit_texts[u]), reverse=True)
-        batches = [order[i : i + batch_size] for i in range(0, len(order), batch_size)]
+    def _score_units(self, unit_texts: list[str], contexts: list[str | None] | None, batch_size: int | None,
+                     batch_tokens: int | None = None, show_progress: bool = False) -> list[tuple[np.ndarray, list]]:
+        """Each sentence's (scores, spans), in input order. Sentences run longest first in batches
+        by token budget (model/batching.py), so a batch pads little."""
+        budget = batch_tokens or self.batch_tokens
+        batches = token_batches(self._token_lengths(unit_texts, contexts), budget, batch_size, self.max_length,
+                                self.stride)
         work = [([unit_texts[u] for u in batch], [contexts[u] for u in batch] if contexts is not None else None)
                 for batch in batches]
         out: list = [None] * len(unit_texts)
         with tqdm(total=len(batches), desc="predict", unit="batch", disable=not show_progress) as progress:
-            for batch, results in zip(batches, self._run_batches(work, batch_size, progress)):
+            for batch, results in zip(batches, self._run_batches(work, (budget, batch_size), progress)):
                 for u, result in zip(batch, results):
                     out[u] = result
         return out
+
+    def _token_lengths(self, unit_texts: list[str], contexts: list[str | None] | None) -> list[int]:
+        """Tokens each sentence runs as (special tokens included; a context counts at its cap)."""
+        # The fast tokenizer without padding or offsets: a small share of predict's time.
+        ids = self.tokenizer(unit_texts, add_special_tokens=True, verbose=False)["input_ids"]
+        lengths = [len(i) for i in ids]
+        if contexts is not None:
+            lengths = [n + (self.context_tokens + 1 if c else 0) for n, c in zip(lengths, contexts)]
+        return lengths
 
     def _forward(self, inputs: dict[str, torch.Tensor]) -> tuple[torch.Tensor, torch.Tensor]:
         """Both heads' logits for one batch of windows: the only step that differs between backends."""
@@ -242,16 +264,17 @@ class EventCoder:
             enc["sentence_mask"] = sentence_mask(enc, enc["attention_mask"])
         return enc
 
-    def _run_batch(self, unit_texts: list[str], max_windows: int,
+    def _run_batch(self, unit_texts: list[str], limits: tuple[int, int | None],
                    contexts: list[str | None] | None = None) -> list[tuple[np.ndarray, list]]:
-        return self._score(self._encode(unit_texts, contexts), unit_texts, max_windows)
+        return self._score(self._encode(unit_texts, contexts), unit_texts, limits)
 
-    def _run_batches(self, batches: list[tuple[list[str], list | None]], max_windows: int, progress=None):
+    def _run_batches(self, batches: list[tuple[list[str], list | None]], limits: tuple[int, int | None],
+                     progress=None):
         """Each batch's results in order. With ``prefetch`` (on CUDA) the next batch is tokenised on a
         background thread while this one runs: there the host side, not the GPU, is the limit."""
         if not self.prefetch or len(batches) < 2:
             for texts, contexts in batches:
-                yield self._run_batch(texts, max_windows, contexts)
+                yield self._run_batch(texts, limits, contexts)
                 if progress is not None:
                     progress.update()
             return
@@ -263,15 +286,19 @@ class EventCoder:
                 enc = pending.result()
                 if i + 1 < len(batches):
                     pending = pool.submit(self._encode, *batches[i + 1])
-                yield self._score(enc, texts, max_windows)
+                yield self._score(enc, texts, limits)
                 if progress is not None:
                     progress.update()
 
     @torch.inference_mode()
-    def _score(self, enc, unit_texts: list[str], max_windows: int) -> list[tuple[np.ndarray, list]]:
+    def _score(self, enc, unit_texts: list[str], limits: tuple[int, int | None]) -> list[tuple[np.ndarray, list]]:
         window_unit = enc["overflow_to_sample_mapping"].tolist()
-        # A very long sentence is thousands of windows: at most max_windows go through the encoder at
-        # once, so memory stays bounded by the batch size, not by the length of the text.
+        # A very long sentence is thousands of windows: the encoder takes only as many at once as the
+        # token budget (and batch size) allow, so memory stays bounded, whatever the length of the text.
+        budget, batch_size = limits
+        max_windows = max(1, budget // enc["input_ids"].shape[1])
+        if batch_size is not None:
+            max_windows = min(max_windows, batch_size)
         sent_parts, score_parts, tag_parts = [], [], []
         for lo in range(0, len(window_unit), max_windows):
             inputs = {k: enc[k][lo : lo + max_windows].to(self.device)

@@ -36,11 +36,12 @@ class _CoderActor:
     """One model per Ray worker, loaded once; adds a ``prediction`` column (the JSONL object as a string,
     empty for a row without text) to each batch."""
 
-    def __init__(self, model_dir: str, batch_size: int, backend: str, device: str | None, quantize: bool,
-                 document_date: str | None):
+    def __init__(self, model_dir: str, batch_size: int | None, backend: str, device: str | None, quantize: bool,
+                 document_date: str | None, batch_tokens: int | None = None):
         from model.predictor import EventCoder
 
-        self.coder = EventCoder.from_pretrained(model_dir, device=device, quantize=quantize, backend=backend)
+        self.coder = EventCoder.from_pretrained(model_dir, device=device, quantize=quantize, backend=backend,
+                                                batch_tokens=batch_tokens)
         self.batch_size = batch_size
         self.document_date = document_date
 
@@ -57,9 +58,9 @@ class _CoderActor:
         return {**batch, "prediction": out}
 
 
-def predict_dataset(dataset, model_dir: str | Path, workers: int = 1, batch_size: int = 64, docs_per_task: int = 256,
-                    backend: str = "auto", device: str | None = None, quantize: bool = False,
-                    document_date: str | None = None):
+def predict_dataset(dataset, model_dir: str | Path, workers: int = 1, batch_size: int | None = None,
+                    docs_per_task: int = 256, backend: str = "auto", device: str | None = None, quantize: bool = False,
+                    document_date: str | None = None, batch_tokens: int | None = None):
     """``dataset`` (a Ray Dataset with ``id`` and ``text`` columns, optionally ``date``, ISO) with a
     ``prediction`` column added: each document's coded record as a JSON string ("" where the text is
     empty or null), computed by ``workers`` actors, each with a GPU (or a share of one) when the cluster has GPUs."""
@@ -76,4 +77,5 @@ def predict_dataset(dataset, model_dir: str | Path, workers: int = 1, batch_size
     return dataset.map_batches(
         _CoderActor, batch_size=docs_per_task, batch_format="numpy", compute=ray.data.ActorPoolStrategy(size=workers),
         num_gpus=gpus, fn_constructor_kwargs={"model_dir": str(model_dir), "batch_size": batch_size, "backend": backend,
-                                              "device": device, "quantize": quantize, "document_date": document_date})
+                                              "device": device, "quantize": quantize, "document_date": document_date,
+                                              "batch_tokens": batch_tokens})

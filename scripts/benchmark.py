@@ -17,7 +17,7 @@ if __name__ == "__main__":
     p.add_argument("--unit", choices=["reports", "sentences", "both"], default="both",
                    help="code whole test reports, single test sentences, or both (default)")
     p.add_argument("--texts", type=int, default=None, help="number of texts to use (default: all of the test split)")
-    p.add_argument("--batch-size", type=int, default=64)
+    p.add_argument("--batch-size", type=int, default=None, help="at most this many sentences per batch (default: predict's token budget alone)")
     p.add_argument("--json", action="store_true")
     a = p.parse_args()
     logging.basicConfig(level=logging.WARNING)

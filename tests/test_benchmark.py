@@ -20,3 +20,10 @@ def test_benchmark_texts_are_whole_test_reports_or_sentences():
     reports, sentences = corpus_texts("reports"), corpus_texts("sentences")
     assert len(reports) < len(sentences)
     assert sum(len(t.split()) for t in reports) == sum(len(t.split()) for t in sentences)
+
+
+def test_budget_sweep_times_every_budget_and_the_former_batches(saved_model_dir):
+    from training.benchmark import budget_sweep
+
+    r = budget_sweep(str(saved_model_dir), [256, 1024], unit="sentences", n_texts=10, repeats=1)
+    assert list(r) == ["64 sentences", "256 tokens", "1024 tokens"] and all(v > 0 for v in r.values())

@@ -169,7 +169,7 @@ def run_predict(
     docs: Iterable[InputDoc],
     output: str | Path | None,
     fmt: str = "jsonl",
-    batch_size: int = 64,
+    batch_size: int | None = None,
     chunk_size: int = 256,
     resume: bool = False,
     strict: bool = False,
@@ -190,6 +190,8 @@ def run_predict(
     included) is ``k - 1`` modulo ``n``: the n shards together hold every record once.
     """
     for flag, value in (("--batch-size", batch_size), ("--chunk-size", chunk_size)):
+        if flag == "--batch-size" and value is None:  # no count limit: the coder's token budget decides
+            continue
         if not isinstance(value, int) or isinstance(value, bool) or value < 1:
             raise WirecoderError(f"{flag} must be a positive integer (at least 1), not {value!r}")
     writer = make_writer(fmt)

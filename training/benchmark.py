@@ -68,7 +68,7 @@ def _timed(fn) -> float:
     return time.perf_counter() - start
 
 
-def run_benchmark(model_dir: str | None, base_model: str, n_texts: int | None = None, batch_size: int = 64,
+def run_benchmark(model_dir: str | None, base_model: str, n_texts: int | None = None, batch_size: int | None = None,
                   unit: str = "reports") -> dict:
     texts = corpus_texts(unit, n_texts)
     if model_dir:
@@ -135,7 +135,7 @@ def run_benchmark(model_dir: str | None, base_model: str, n_texts: int | None = 
     }
 
 
-def _onnx_seconds(coder: EventCoder, model_dir: str | None, texts: list[str], batch_size: int) -> dict[str, float]:
+def _onnx_seconds(coder: EventCoder, model_dir: str | None, texts: list[str], batch_size: int | None) -> dict[str, float]:
     """Seconds ``predict`` takes on ``texts`` with the model's ONNX export, fp32, static int8 (the
     default) and dynamic int8 (written to a temporary directory, from ``model_dir`` or from ``coder``'s
     untrained model)."""
@@ -172,3 +172,20 @@ def format_benchmark(r: dict) -> str:
             f"= {r['fraction_of_peak']:.0%} of peak",
         ]
     )
+
+
+def budget_sweep(model_dir: str, budgets: list[int], unit: str = "reports", n_texts: int | None = None,
+                 repeats: int = 3) -> dict[str, float]:
+    """texts/s of ``predict`` (the model directory's default path on the CPU) at each token budget, and
+    with the former batches of 64 sentences, best of ``repeats``; the settings take turns within each
+    repeat, so that a busy spell on a shared machine hits them alike."""
+    texts = corpus_texts(unit, n_texts)
+    coder = EventCoder.from_pretrained(model_dir, device="cpu")
+    settings = {"64 sentences": {"batch_size": 64, "batch_tokens": 10**9},
+                **{f"{b} tokens": {"batch_tokens": b} for b in budgets}}
+    coder.predict(texts[:8])  # warm-up (the gazetteer loads once)
+    best = {name: float("inf") for name in settings}
+    for _ in range(repeats):
+        for name, kwargs in settings.items():
+            best[name] = min(best[name], _timed(lambda: coder.predict(texts, **kwargs)))
+    return {name: len(texts) / seconds for name, seconds in best.items()}

@@ -112,7 +112,10 @@ def _predict(argv: list[str]) -> int:
                    "of its own: relative event dates (\"on Tuesday\") count from it")
     p.add_argument("--recursive", action="store_true", help="with a folder input, also code the .txt files of its subfolders")
     p.add_argument("--lines", action="store_true", help="one document per line of a text input")
-    p.add_argument("--batch-size", type=int, default=64, help="sentences per forward pass")
+    p.add_argument("--batch-size", type=int, default=None, help="at most this many sentences per forward pass "
+                   "(default: as many as --batch-tokens allows)")
+    p.add_argument("--batch-tokens", type=int, default=None, help="padded tokens per forward pass (default: 2048 on "
+                   "the CPU, 32768 on a GPU); short sentences go in large batches, long ones in small batches")
     p.add_argument("--chunk-size", type=int, default=256, help="documents read, coded and written at a time")
     p.add_argument("--resume", action="store_true", help="continue an interrupted run writing to the same -o file")
     p.add_argument("--strict", action="store_true", help="stop at the first bad input record")
@@ -132,8 +135,9 @@ def _predict(argv: list[str]) -> int:
     shard = _shard(args.shard)
     if args.output and args.input != "-" and Path(args.output).resolve() == Path(args.input).resolve():
         raise WirecoderError(f"the output {args.output} is the input: choose another -o file")
-    if args.batch_size < 1 or args.chunk_size < 1:
-        raise WirecoderError("--batch-size and --chunk-size must be at least 1")
+    if (args.batch_size is not None and args.batch_size < 1) or args.chunk_size < 1 or \
+            (args.batch_tokens is not None and args.batch_tokens < 1):
+        raise WirecoderError("--batch-size, --batch-tokens and --chunk-size must be at least 1")
     fmt = args.format or {".csv": "csv", ".html": "html", ".htm": "html"}.get(Path(args.output).suffix if args.output else "", "jsonl")
     from model.dates import to_date
 
@@ -144,7 +148,7 @@ def _predict(argv: list[str]) -> int:
     docs = read_inputs(args.input, lines=args.lines, text_column=args.text_column, id_column=args.id_column,
                        delimiter=_delimiter(args.delimiter), recursive=args.recursive, date_column=args.date_column)
     coder = EventCoder.from_pretrained(args.model, device="cpu" if args.int8 else args.device, quantize=args.int8,
-                                       backend="torch" if args.int8 else args.backend)
+                                       backend="torch" if args.int8 else args.backend, batch_tokens=args.batch_tokens)
     summary_stream = sys.stdout if args.output else sys.stderr
     on_pred = (lambda pred: print(text_summary(pred), file=summary_stream)) if args.summary else None
     try:
@@ -214,7 +218,7 @@ def _predict_on_ray(args, document_date) -> int:
         ray.init(address=args.ray_address, include_dashboard=False, logging_level=logging.WARNING, **local)
     try:
         stats = predict_files(args.input, args.output, args.model, workers=args.ray_workers, batch_size=args.batch_size,
-                              docs_per_task=args.chunk_size, backend="torch" if args.int8 else args.backend,
+                              batch_tokens=args.batch_tokens, docs_per_task=args.chunk_size, backend="torch" if args.int8 else args.backend,
                               device="cpu" if args.int8 else args.device, quantize=args.int8,
                               document_date=document_date.isoformat() if document_date else None)
     finally:

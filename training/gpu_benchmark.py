@@ -79,17 +79,22 @@ def _scores(predictions) -> np.ndarray:
                     + [x.score for p in predictions for x in p.spans])
 
 
-def run_gpu_benchmark(model_dir: str, unit: str = "sentences", n_texts: int = 20000, batch_size: int = 256,
-                      device: str = "cuda", precisions: Sequence[str] = ("fp32", "bf16")) -> dict:
+def run_gpu_benchmark(model_dir: str, unit: str = "sentences", n_texts: int = 20000, batch_size: int | None = None,
+                      device: str = "cuda", precisions: Sequence[str] = ("fp32", "bf16"),
+                      batch_tokens: int | None = None) -> dict:
+    """``batch_size``/``batch_tokens``: predict's limits (default: no count limit, the device's token
+    budget)."""
     texts = repeat_to(corpus_texts(unit), n_texts)
     out: dict = {"unit": unit, "texts": len(texts), "device": device, "batch_size": batch_size}
     results = {}
     for precision in precisions:
-        coder = EventCoder.from_pretrained(model_dir, device=device, backend="torch", precision=precision)
+        coder = EventCoder.from_pretrained(model_dir, device=device, backend="torch", precision=precision,
+                                           batch_tokens=batch_tokens)
+        out["batch_tokens"] = coder.batch_tokens
         if precision == precisions[0]:
             out["tokens"] = sum(len(ids) for ids in coder.tokenizer(texts, truncation=True, max_length=512)["input_ids"])
             out["gpu"] = torch.cuda.get_device_name(coder.device) if coder.device.type == "cuda" else None
-        coder.predict(texts[: min(len(texts), 2 * batch_size)], batch_size=batch_size)  # warm-up
+        coder.predict(texts[:512], batch_size=batch_size)  # warm-up
         if coder.device.type == "cuda":
             torch.cuda.synchronize(coder.device)
         with UtilisationSampler(coder.device) as sampler:
@@ -108,7 +113,8 @@ def run_gpu_benchmark(model_dir: str, unit: str = "sentences", n_texts: int = 20
 
 
 def format_gpu_benchmark(r: dict) -> str:
-    lines = [f"{r['texts']} {r['unit']}, {r['tokens']} tokens, batch size {r['batch_size']}, {r['gpu'] or r['device']}"]
+    limit = f"batches of {r['batch_tokens']} tokens" + (f", at most {r['batch_size']} texts" if r["batch_size"] else "")
+    lines = [f"{r['texts']} {r['unit']}, {r['tokens']} tokens, {limit}, {r['gpu'] or r['device']}"]
     for precision in ("fp32", "bf16"):
         if precision in r:
             p = r[precision]

@@ -65,8 +65,9 @@ def _local_names(inputs: list[str]) -> tuple[list[str], dict[str, str]]:
 
 
 def predict_files(inputs: str | Path | list, output: str | Path, model_dir: str | Path, workers: int = 1,
-                  batch_size: int = 64, docs_per_task: int = 256, backend: str = "auto", device: str | None = None,
-                  quantize: bool = False, document_date: str | None = None) -> RayRunStats:
+                  batch_size: int | None = None, docs_per_task: int = 256, backend: str = "auto",
+                  device: str | None = None, quantize: bool = False, document_date: str | None = None,
+                  batch_tokens: int | None = None) -> RayRunStats:
     """Code ``.jsonl`` and ``.parquet`` files (paths, folders or URIs Ray Data reads) into ``output``:
     ``.jsonl`` (the lines ``wirecoder predict`` writes) or ``.parquet`` (columns ``id`` and ``record``,
     that line's JSON object), in input order. Needs ``ray.init()`` first (else Ray starts a local one)."""
@@ -83,7 +84,8 @@ def predict_files(inputs: str | Path | list, output: str | Path, model_dir: str 
     ray.data.DataContext.get_current().execution_options.preserve_order = True
     files = ray.data.read_binary_files(paths, include_paths=True, file_extensions=[s[1:] for s in INPUT_SUFFIXES])
     docs = files.flat_map(_file_records, fn_kwargs={"names": names})
-    coded = predict_dataset(docs, model_dir, workers, batch_size, docs_per_task, backend, device, quantize, document_date)
+    coded = predict_dataset(docs, model_dir, workers, batch_size, docs_per_task, backend, device, quantize, document_date,
+                            batch_tokens)
     stats = RayRunStats()
     with atomic_open(output) as fh:
         if output.suffix.lower() == ".jsonl":
