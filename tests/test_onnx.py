@@ -143,6 +143,27 @@ def test_int8_scores_do_not_depend_on_the_batch(saved_model_dir, tmp_path):
     assert len(sub_batched) == len(sub_alone) and all(abs(a - b) < 1e-6 for a, b in zip(sub_alone, sub_batched))
 
 
+def test_static_int8_runs_the_attention_projections_in_int8_too(saved_model_dir, tmp_path):
+    # A fused Attention node kept its Q/K/V projections in fp32 (static int8 quantizes MatMul nodes
+    # only): the export leaves attention unfused for static int8, so every dense layer is int8.
+    import onnx
+    import torch
+
+    from model.loading import load_model_dir
+
+    out = tmp_path / "int8"
+    assert main(["export", "--model", str(saved_model_dir), "--quantize", "int8", "-o", str(out)]) == 0
+    graph = onnx.load(str(out / "model_int8.onnx")).graph
+    weights = {i.name: i for i in graph.initializer}
+    int8_matrices = {n.input[0] for n in graph.node if n.op_type == "DequantizeLinear" and n.input[0] in weights
+                     and weights[n.input[0]].data_type == onnx.TensorProto.INT8 and len(weights[n.input[0]].dims) == 2}
+    model, _ = load_model_dir(saved_model_dir)
+    encoder_linears = sum(isinstance(m, torch.nn.Linear) for m in model.encoder.encoder.modules())
+    assert encoder_linears == 6 * model.config.encoder_config.num_hidden_layers  # Q, K, V, output, FFN in, FFN out
+    assert len(int8_matrices) >= encoder_linears + 1  # + the token head
+    assert not [n for n in graph.node if n.op_type == "Attention"]
+
+
 def test_calibration_sentences_are_a_fixed_sample_of_the_train_split():
     from training.quantize import calibration_sentences
 

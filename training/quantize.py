@@ -77,7 +77,8 @@ def quantize_static_int8(src: Path, dst: Path, tokenizer, max_length: int, input
         quant_pre_process(str(src), str(typed), skip_optimization=True, auto_merge=True)
         quantize_static(
             str(typed), str(dst), reader, quant_format=QuantFormat.QDQ,
-            # The dense layers' and the token head's matrix products; the fused attention keeps fp32.
+            # Every matrix product: the dense layers', the attention's (export leaves attention unfused
+            # for this) and the token head's.
             op_types_to_quantize=["MatMul"], per_channel=True,
             # uint8 activations with int8 weights: the CPU kernels' fast path (ONNX Runtime's guidance).
             activation_type=QuantType.QUInt8, weight_type=QuantType.QInt8,
