@@ -27,11 +27,6 @@ from model.loading import has_torch_weights, load_model_dir, resolve_device
 from model.taxonomy import EVENT_ONLY_SPAN_LABELS, EVENT_TYPES, SUB_EVENT_TYPES, SUB_TO_EVENT
 
 
-def check_batch_size(batch_size) -> None:
-    if batch_size is not None and (not isinstance(batch_size, int) or isinstance(batch_size, bool) or batch_size < 1):
-        raise WirecoderError(f"batch_size must be a positive integer (or None), not {batch_size!r}")
-
-
 class EventCoder:
     """Codes conflict reports into ACLED event types and spans.
 
@@ -154,7 +149,7 @@ class EventCoder:
         """
         if isinstance(texts, str):
             raise TypeError("predict takes a list of texts; wrap a single text in a list")
-        check_batch_size(batch_size)
+        check_batch_limit("batch_size", batch_size)
         check_batch_limit("batch_tokens", batch_tokens)
         for i, t in enumerate(texts):
             if not isinstance(t, str):
@@ -196,7 +191,7 @@ class EventCoder:
         """Every sub-event type's score (after temperature, before thresholds) for pre-split
         sentences: an array of shape (len(sentences), 25) in input order, columns as SUB_EVENT_TYPES.
         ``contexts``, ``batch_size`` and ``batch_tokens`` as in :meth:`predict`."""
-        check_batch_size(batch_size)
+        check_batch_limit("batch_size", batch_size)
         check_batch_limit("batch_tokens", batch_tokens)
         if contexts is not None and len(contexts) != len(sentences):
             raise WirecoderError(f"{len(contexts)} contexts for {len(sentences)} sentences: give one (or None) per sentence")

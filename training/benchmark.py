@@ -69,6 +69,16 @@ def _timed(fn) -> float:
     return time.perf_counter() - start
 
 
+def _best_seconds(runs: dict, repeats: int) -> dict[str, float]:
+    """Each run's best time of ``repeats``; the runs take turns within a repeat, so that a busy spell
+    on a shared machine hits them alike."""
+    best = {name: float("inf") for name in runs}
+    for _ in range(repeats):
+        for name, run in runs.items():
+            best[name] = min(best[name], _timed(run))
+    return best
+
+
 def run_benchmark(model_dir: str | None, base_model: str, n_texts: int | None = None, batch_size: int | None = None,
                   unit: str = "reports", repeats: int = 1) -> dict:
     """Every path on the same texts; each timing is the best of ``repeats``, the paths taking turns
@@ -107,11 +117,8 @@ def run_benchmark(model_dir: str | None, base_model: str, n_texts: int | None = 
         for name, c in paths.items():
             if c is not None and name != "ours":
                 c.predict(texts[:8], batch_size=batch_size)
-        seconds = {name: float("inf") for name in paths}
-        for _ in range(repeats):
-            for name, c in paths.items():
-                run = naive if c is None else (lambda c=c: c.predict(texts, batch_size=batch_size))
-                seconds[name] = min(seconds[name], _timed(run))
+        seconds = _best_seconds({name: naive if c is None else (lambda c=c: c.predict(texts, batch_size=batch_size))
+                                 for name, c in paths.items()}, repeats)
     t_ours, t_naive, t_int8 = seconds["ours"], seconds["naive"], seconds["int8"]
     onnx_seconds = {name: seconds[name] for name in ONNX_PATHS}
     # Sentence-level FLOPs: predict encodes sentences, so count the tokens it actually runs.
@@ -192,8 +199,6 @@ def budget_sweep(model_dir: str, budgets: list[int], unit: str = "reports", n_te
     settings = {"64 sentences": {"batch_size": 64, "batch_tokens": 10**9},
                 **{f"{b} tokens": {"batch_tokens": b} for b in budgets}}
     coder.predict(texts[:8])  # warm-up (the gazetteer loads once)
-    best = {name: float("inf") for name in settings}
-    for _ in range(repeats):
-        for name, kwargs in settings.items():
-            best[name] = min(best[name], _timed(lambda: coder.predict(texts, **kwargs)))
+    best = _best_seconds({name: (lambda kw=kwargs: coder.predict(texts, **kw)) for name, kwargs in settings.items()},
+                         repeats)
     return {name: len(texts) / seconds for name, seconds in best.items()}
